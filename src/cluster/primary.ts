@@ -1,0 +1,130 @@
+// The primary (without pm2): forks one worker per CPU, replaces crashed ones with backoff,
+// rolls restarts on SIGHUP and drains everything on SIGINT/SIGTERM.
+
+import cluster, { type Worker } from 'node:cluster';
+import type { Config } from '../config';
+import { log } from '../log';
+import { VERSION } from '../version';
+import { LISTEN_ERROR, SHUTDOWN } from './worker';
+
+/** First respawn is immediate; each crash within STABLE_MS of the last doubles the wait, up to the cap. */
+const BACKOFF_BASE_MS = 100;
+const BACKOFF_CAP_MS = 30_000;
+const STABLE_MS = 30_000;
+/** Grace beyond a worker's own drain deadline before the primary kills it. */
+const KILL_GRACE_MS = 2000;
+
+export function backoffDelay(recentCrashes: number): number {
+  if (recentCrashes <= 1) return 0;
+  return Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** (recentCrashes - 2));
+}
+
+export function runPrimary(config: Config): void {
+  /** Workers asked to stop: their exit is expected and not replaced. */
+  const retiring = new Set<Worker>();
+  /** Replacements forked by a reload that have not listened yet: if one dies, the reload stops instead. */
+  const probation = new Set<Worker>();
+  let crashes = 0;
+  let lastCrash = 0;
+  let announced = false;
+  let stopping = false;
+  let reloading = false;
+  let reloadQueued = false;
+
+  const fork = (): Worker => {
+    const worker = cluster.fork();
+    worker.on('message', (msg: unknown) => {
+      if (typeof msg === 'object' && msg !== null && (msg as { type?: unknown }).type === LISTEN_ERROR) {
+        process.stderr.write(`pws: ${String((msg as { message?: unknown }).message)}\n`);
+        for (const w of Object.values(cluster.workers ?? {})) w?.process.kill('SIGKILL');
+        process.exit(1);
+      }
+    });
+    return worker;
+  };
+
+  let listening = 0;
+  cluster.on('listening', (_worker, address) => {
+    if (announced || ++listening < config.workers) return;
+    announced = true;
+    process.stdout.write(
+      `PWS ${VERSION} listening on port ${address.port}: serving ${config.staticDir} with ${config.workers} worker${config.workers === 1 ? '' : 's'}\n`,
+    );
+  });
+
+  cluster.on('exit', (worker, code, signal) => {
+    if (retiring.delete(worker) || probation.delete(worker) || stopping) {
+      if (stopping && liveWorkers().length === 0) process.exit(0);
+      return;
+    }
+    const now = Date.now();
+    crashes = now - lastCrash > STABLE_MS ? 1 : crashes + 1;
+    lastCrash = now;
+    const delay = backoffDelay(crashes);
+    log.error(`worker ${worker.process.pid} died (${signal ? `signal ${signal}` : `exit code ${code}`}); replacing it in ${delay} ms`);
+    setTimeout(() => {
+      if (!stopping) fork();
+    }, delay);
+  });
+
+  const liveWorkers = (): Worker[] => Object.values(cluster.workers ?? {}).filter((w): w is Worker => w !== undefined && !w.isDead());
+
+  /** Asks a worker to drain; kills it if it outstays its own deadline. */
+  const retire = (worker: Worker): Promise<void> =>
+    new Promise((resolve) => {
+      retiring.add(worker);
+      const kill = setTimeout(() => worker.process.kill('SIGKILL'), config.shutdownTimeoutMs + KILL_GRACE_MS);
+      worker.once('exit', () => {
+        clearTimeout(kill);
+        resolve();
+      });
+      if (worker.isConnected()) worker.send(SHUTDOWN);
+      else worker.process.kill('SIGTERM');
+    });
+
+  /** Rolling restart: one worker at a time, the replacement listening before the old one drains. */
+  const reload = async (): Promise<void> => {
+    if (reloading) {
+      reloadQueued = true;
+      return;
+    }
+    reloading = true;
+    log.info('rolling restart started');
+    for (const old of liveWorkers().filter((w) => !retiring.has(w))) {
+      if (stopping) break;
+      const fresh = fork();
+      probation.add(fresh);
+      const ok = await new Promise<boolean>((resolve) => {
+        fresh.once('listening', () => resolve(true));
+        fresh.once('exit', () => resolve(false));
+      });
+      probation.delete(fresh);
+      if (!ok) {
+        log.error('replacement worker failed to start; rolling restart stopped, old workers keep serving');
+        break;
+      }
+      void retire(old);
+    }
+    reloading = false;
+    log.info('rolling restart finished');
+    if (reloadQueued) {
+      reloadQueued = false;
+      void reload();
+    }
+  };
+
+  const shutdown = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    log.info(`${signal}: draining ${liveWorkers().length} worker(s)`);
+    const workers = liveWorkers();
+    if (workers.length === 0) process.exit(0);
+    Promise.all(workers.map(retire)).then(() => process.exit(0), () => process.exit(1));
+  };
+
+  process.on('SIGHUP', () => void reload());
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+
+  for (let i = 0; i < config.workers; i++) fork();
+}

@@ -1,0 +1,71 @@
+// Configuration: defaults, .env below the environment, and one clear error per bad value.
+
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
+import { ConfigError, loadConfig, VARIABLES } from '../../src/config';
+
+let dir: string;
+beforeEach(() => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pws-config-'));
+  fs.mkdirSync(path.join(dir, 'static'));
+});
+afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+describe('loadConfig', () => {
+  it('uses the built-in defaults', () => {
+    const c = loadConfig({}, dir);
+    expect(c).toMatchObject({
+      port: 9000,
+      host: undefined,
+      staticDir: path.join(dir, 'static'),
+      workers: os.availableParallelism(),
+      maxUriBytes: 8192,
+      maxHeaderBytes: 16384,
+      maxHeaders: 100,
+      headersTimeoutMs: 10000,
+      keepAliveTimeoutMs: 5000,
+      sendTimeoutMs: 30000,
+      shutdownTimeoutMs: 10000,
+    });
+    expect(Object.isFrozen(c)).toBe(true);
+  });
+
+  it('reads .env, and the environment beats it', () => {
+    fs.writeFileSync(path.join(dir, '.env'), 'PORT=8000\nWORKERS=3\n# comment\nHOST=127.0.0.1\n');
+    expect(loadConfig({}, dir)).toMatchObject({ port: 8000, workers: 3, host: '127.0.0.1' });
+    expect(loadConfig({ PORT: '8080' }, dir)).toMatchObject({ port: 8080, workers: 3 });
+  });
+
+  it('treats an empty value as unset', () => {
+    expect(loadConfig({ PORT: '' }, dir).port).toBe(9000);
+  });
+
+  it.each([
+    [{ PORT: 'abc' }, 'PORT="abc" is invalid: expected a port number from 0 to 65535'],
+    [{ PORT: '65536' }, 'PORT="65536" is invalid'],
+    [{ PORT: '-1' }, 'PORT="-1" is invalid'],
+    [{ PORT: '80.5' }, 'PORT="80.5" is invalid'],
+    [{ WORKERS: '0' }, 'WORKERS="0" is invalid: expected auto or a whole number from 1 to 1024'],
+    [{ WORKERS: 'many' }, 'WORKERS="many" is invalid'],
+    [{ STATIC_DIR: './nope' }, 'STATIC_DIR="./nope" is invalid: '],
+    [{ HEADERS_TIMEOUT_MS: '0' }, 'HEADERS_TIMEOUT_MS="0" is invalid'],
+    [{ MAX_HEADERS: '1e3' }, 'MAX_HEADERS="1e3" is invalid'],
+  ])('%j → ConfigError', (env, message) => {
+    expect(() => loadConfig(env, dir)).toThrow(ConfigError);
+    expect(() => loadConfig(env, dir)).toThrow(message);
+  });
+
+  it('refuses a STATIC_DIR that is a file', () => {
+    fs.writeFileSync(path.join(dir, 'file'), 'x');
+    expect(() => loadConfig({ STATIC_DIR: 'file' }, dir)).toThrow('is not an existing folder');
+  });
+});
+
+describe('.env.example', () => {
+  it('lists every variable with its default', () => {
+    const example = fs.readFileSync(path.join(__dirname, '..', '..', '.env.example'), 'utf8');
+    for (const v of VARIABLES) expect(example).toMatch(new RegExp(`^#? ?${v.name}=${v.fallback.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}$`, 'm'));
+  });
+});

@@ -1,0 +1,93 @@
+// The root wall: containment on real paths, hidden dot-segments, and what openUnder lets out.
+
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { openUnder } from '../../../src/static/files';
+import { candidatePath, isHidden, isInside } from '../../../src/static/resolve';
+
+describe('isInside', () => {
+  it('accepts the root and paths below it', () => {
+    expect(isInside('/srv/www', '/srv/www')).toBe(true);
+    expect(isInside('/srv/www', '/srv/www/a/b')).toBe(true);
+  });
+  it('refuses a sibling whose name starts with the root name', () => {
+    expect(isInside('/srv/www', '/srv/www-old/secret')).toBe(false);
+    expect(isInside('/srv/www', '/srv/wwwx')).toBe(false);
+  });
+  it('refuses parents and unrelated paths', () => {
+    expect(isInside('/srv/www', '/srv')).toBe(false);
+    expect(isInside('/srv/www', '/etc/passwd')).toBe(false);
+  });
+  it('works for the file-system root', () => {
+    expect(isInside('/', '/etc')).toBe(true);
+  });
+});
+
+describe('isHidden', () => {
+  it('hides any dot-segment but .well-known', () => {
+    expect(isHidden(['.env'])).toBe(true);
+    expect(isHidden(['.git', 'config'])).toBe(true);
+    expect(isHidden(['a', '.hidden', 'b'])).toBe(true);
+    expect(isHidden(['.well-known', 'security.txt'])).toBe(false);
+    expect(isHidden(['a.b', 'c'])).toBe(false);
+  });
+});
+
+describe('candidatePath', () => {
+  it('joins segments under the root', () => {
+    expect(candidatePath('/r', [])).toBe('/r');
+    expect(candidatePath('/r', ['a', 'b c'])).toBe('/r/a/b c');
+  });
+});
+
+describe('openUnder', () => {
+  let base: string;
+  let root: string;
+  beforeAll(() => {
+    base = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'pws-resolve-')));
+    root = path.join(base, 'www');
+    fs.mkdirSync(path.join(root, 'sub'), { recursive: true });
+    fs.writeFileSync(path.join(root, 'a.txt'), 'A');
+    fs.writeFileSync(path.join(base, 'secret.txt'), 'SECRET');
+    fs.mkdirSync(path.join(base, 'www-old'));
+    fs.writeFileSync(path.join(base, 'www-old', 'x.txt'), 'OLD');
+    fs.symlinkSync(path.join(base, 'secret.txt'), path.join(root, 'out.txt'));
+    fs.symlinkSync(path.join(base, 'www-old'), path.join(root, 'old'));
+    fs.symlinkSync(path.join(root, 'a.txt'), path.join(root, 'in.txt'));
+    fs.symlinkSync('loop', path.join(root, 'loop'));
+    execFileSync('mkfifo', [path.join(root, 'fifo')]);
+  });
+  afterAll(() => fs.rmSync(base, { recursive: true, force: true }));
+
+  it('opens a file inside the root', async () => {
+    const o = await openUnder(root, ['a.txt']);
+    expect(o.kind).toBe('file');
+    if (o.kind === 'file') {
+      expect(o.size).toBe(1);
+      await o.handle.close();
+    }
+  });
+  it('follows a symlink that stays inside', async () => {
+    const o = await openUnder(root, ['in.txt']);
+    expect(o.kind).toBe('file');
+    if (o.kind === 'file') await o.handle.close();
+  });
+  it('finds directories', async () => {
+    expect(await openUnder(root, ['sub'])).toMatchObject({ kind: 'directory' });
+    expect(await openUnder(root, [])).toMatchObject({ kind: 'directory', realPath: root });
+  });
+  it.each([
+    ['a symlink to a file outside', ['out.txt']],
+    ['a symlink to a sibling folder', ['old', 'x.txt']],
+    ['a symlink loop', ['loop']],
+    ['a FIFO (never opened for reading)', ['fifo']],
+    ['a missing file', ['nope']],
+    ['a file used as a folder', ['a.txt', 'x']],
+    ['a name too long for the file system', ['n'.repeat(300)]],
+  ])('treats %s as missing', async (_name, segments) => {
+    expect(await openUnder(root, segments)).toEqual({ kind: 'missing' });
+  });
+});
