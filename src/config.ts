@@ -67,10 +67,13 @@ export function readEnvFile(dir: string): Record<string, string> {
  * Throws ConfigError naming the first bad variable and what it accepts.
  */
 export function loadConfig(env: Env = process.env, cwd: string = process.cwd()): Config {
-  const merged: Env = { ...readEnvFile(cwd), ...env };
+  const file = readEnvFile(cwd);
+  // An empty value counts as unset at each layer, so `PORT=` falls through to .env, then the default.
   const raw = (name: string): string => {
-    const value = merged[name];
-    if (value !== undefined && value.trim() !== '') return value.trim();
+    for (const layer of [env, file]) {
+      const value = layer[name]?.trim();
+      if (value) return value;
+    }
     return VARIABLES.find((v) => v.name === name)?.fallback ?? '';
   };
   const int = (name: string, min: number, max: number, accepts: string): number => {

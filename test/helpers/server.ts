@@ -1,0 +1,109 @@
+// Starts the built server (dist/main.js) as a child process on a free port, and stops it.
+
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+export const MAIN = path.join(__dirname, '..', '..', 'dist', 'main.js');
+
+export interface Running {
+  port: number;
+  proc: ChildProcess;
+  /** Everything the primary printed so far. */
+  output(): { stdout: string; stderr: string };
+  /** SIGTERM, then wait for the exit (SIGKILL after 15 s); resolves with the exit code. */
+  stop(): Promise<number | null>;
+}
+
+export interface StartOptions {
+  staticDir: string;
+  workers?: number;
+  env?: Record<string, string>;
+  /** Working directory; a fresh empty one by default, so no stray .env is read. */
+  cwd?: string;
+}
+
+/** Environment for the child: this process's, minus anything PWS reads, plus `extra`. */
+export function childEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env)) {
+    if (!/^(PORT|HOST|STATIC_DIR|WORKERS|MAX_.*|.*_TIMEOUT_MS)$/.test(k)) env[k] = v;
+  }
+  return { ...env, ...extra };
+}
+
+export function startServer(opts: StartOptions): Promise<Running> {
+  const cwd = opts.cwd ?? fs.mkdtempSync(path.join(os.tmpdir(), 'pws-cwd-'));
+  const proc = spawn(process.execPath, [MAIN], {
+    cwd,
+    env: childEnv({ PORT: '0', HOST: '127.0.0.1', WORKERS: String(opts.workers ?? 2), STATIC_DIR: opts.staticDir, ...opts.env }),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  proc.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
+  proc.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+  const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
+
+  const running = (port: number): Running => ({
+    port,
+    proc,
+    output: () => ({ stdout, stderr }),
+    async stop() {
+      if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGTERM');
+      const kill = setTimeout(() => proc.kill('SIGKILL'), 15_000);
+      const code = await exited;
+      clearTimeout(kill);
+      return code;
+    },
+  });
+
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      proc.kill('SIGKILL');
+      reject(new Error(`server did not start in time\nstdout: ${stdout}\nstderr: ${stderr}`));
+    }, 15_000);
+    const onData = (): void => {
+      const m = /listening on port (\d+)/.exec(stdout);
+      if (!m) return;
+      clearTimeout(timer);
+      proc.stdout?.off('data', onData);
+      resolve(running(Number(m[1])));
+    };
+    proc.stdout?.on('data', onData);
+    proc.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`server exited with ${code} before listening\nstderr: ${stderr}`));
+    });
+  });
+}
+
+/** Creates a temporary site folder with the given files (paths relative, parents created). */
+export function makeSite(files: Record<string, string | Buffer>): string {
+  const base = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'pws-site-')));
+  const root = path.join(base, 'www');
+  fs.mkdirSync(root);
+  for (const [rel, content] of Object.entries(files)) {
+    const file = path.join(root, rel);
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.writeFileSync(file, content);
+  }
+  return root;
+}
+
+/** Worker process ids of a running primary (its children). */
+export function workerPids(primaryPid: number): number[] {
+  const pids: number[] = [];
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (ppid === primaryPid) pids.push(Number(entry));
+    } catch {
+      // the process ended while we looked
+    }
+  }
+  return pids;
+}

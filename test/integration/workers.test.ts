@@ -1,0 +1,165 @@
+// Many clients at once: two worker processes share the port, a stalled client delays nobody, and a
+// 1 GiB file streams with flat memory and releases its descriptor when the client goes away.
+
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { get } from '../helpers/raw';
+import { makeSite, startServer, workerPids, type Running } from '../helpers/server';
+
+const GIB = 1024 * 1024 * 1024;
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+function sockets(pid: number): number {
+  let n = 0;
+  for (const fd of fs.readdirSync(`/proc/${pid}/fd`)) {
+    try {
+      if (fs.readlinkSync(`/proc/${pid}/fd/${fd}`).startsWith('socket:')) n++;
+    } catch {
+      // closed while we looked
+    }
+  }
+  return n;
+}
+
+function fdsOn(pid: number, file: string): number {
+  let n = 0;
+  for (const fd of fs.readdirSync(`/proc/${pid}/fd`)) {
+    try {
+      if (fs.readlinkSync(`/proc/${pid}/fd/${fd}`) === file) n++;
+    } catch {
+      // closed while we looked
+    }
+  }
+  return n;
+}
+
+function rssBytes(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) * 1024 : 0;
+}
+
+function connectOpen(port: number): Promise<net.Socket> {
+  return new Promise((resolve, reject) => {
+    const s = net.connect(port, '127.0.0.1', () => resolve(s));
+    s.on('error', reject);
+  });
+}
+
+let root: string;
+let big: string;
+let two: Running;
+beforeAll(async () => {
+  root = makeSite({ 'index.html': 'home' });
+  big = path.join(root, 'big.bin');
+  fs.writeFileSync(big, '');
+  fs.truncateSync(big, GIB); // sparse: reads are fast and cost no disk
+  two = await startServer({ staticDir: root, workers: 2 });
+});
+afterAll(async () => {
+  await two.stop();
+  fs.rmSync(path.dirname(root), { recursive: true, force: true });
+});
+
+describe('two workers', () => {
+  it('runs two worker processes that both take connections', async () => {
+    const pids = workerPids(two.proc.pid ?? -1);
+    expect(pids).toHaveLength(2);
+    const before = pids.map(sockets);
+    const clients = await Promise.all(Array.from({ length: 20 }, () => connectOpen(two.port)));
+    try {
+      // One request on each, so the connection has surely reached a worker.
+      await Promise.all(
+        clients.map(
+          (s) =>
+            new Promise<void>((resolve) => {
+              s.once('data', () => resolve());
+              s.write('GET / HTTP/1.1\r\nHost: t\r\n\r\n');
+            }),
+        ),
+      );
+      const gained = pids.map((pid, i) => sockets(pid) - before[i]);
+      expect(gained[0] + gained[1]).toBe(20);
+      expect(Math.min(...gained)).toBeGreaterThanOrEqual(3);
+    } finally {
+      for (const s of clients) s.destroy();
+    }
+  });
+
+  it('streams 1 GiB to a fast client with worker memory staying flat', async () => {
+    const pids = workerPids(two.proc.pid ?? -1);
+    const baseline = Math.max(...pids.map(rssBytes));
+    let peak = 0;
+    const sampler = setInterval(() => {
+      for (const pid of pids) peak = Math.max(peak, rssBytes(pid));
+    }, 20);
+    const received = await new Promise<number>((resolve, reject) => {
+      let n = 0;
+      const s = net.connect(two.port, '127.0.0.1', () => s.write('GET /big.bin HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n'));
+      s.on('data', (d: Buffer) => (n += d.length));
+      s.on('close', () => resolve(n));
+      s.on('error', reject);
+    });
+    clearInterval(sampler);
+    expect(received).toBeGreaterThan(GIB);
+    expect(received).toBeLessThan(GIB + 1024);
+    expect(peak - baseline).toBeLessThan(96 * 1024 * 1024);
+  });
+
+  it('reads no further ahead than the socket accepts from a client that stops reading', async () => {
+    const pids = workerPids(two.proc.pid ?? -1);
+    const baseline = Math.max(...pids.map(rssBytes));
+    const s = await connectOpen(two.port);
+    s.write('GET /big.bin HTTP/1.1\r\nHost: t\r\n\r\n');
+    await new Promise<void>((resolve) => s.once('data', () => resolve()));
+    s.pause();
+    await sleep(1500);
+    const grown = Math.max(...pids.map(rssBytes)) - baseline;
+    // Without backpressure the worker would have read hundreds of MiB by now.
+    expect(grown).toBeLessThan(64 * 1024 * 1024);
+    s.destroy();
+  });
+
+  it('releases the file descriptor when a client disconnects mid-download', async () => {
+    const pids = workerPids(two.proc.pid ?? -1);
+    const s = await connectOpen(two.port);
+    s.write('GET /big.bin HTTP/1.1\r\nHost: t\r\n\r\n');
+    let got = 0;
+    await new Promise<void>((resolve) =>
+      s.on('data', (d: Buffer) => {
+        got += d.length;
+        if (got > 8 * 1024 * 1024) resolve();
+      }),
+    );
+    expect(pids.reduce((n, pid) => n + fdsOn(pid, big), 0)).toBe(1);
+    s.destroy();
+    let open = 1;
+    for (let i = 0; i < 100 && open > 0; i++) {
+      await sleep(20);
+      open = pids.reduce((n, pid) => n + fdsOn(pid, big), 0);
+    }
+    expect(open).toBe(0);
+  });
+});
+
+describe('one worker', () => {
+  it('serves others while clients hold half-sent requests', async () => {
+    const one = await startServer({ staticDir: root, workers: 1 });
+    const stalled: net.Socket[] = [];
+    try {
+      for (let i = 0; i < 20; i++) {
+        const s = await connectOpen(one.port);
+        s.write('GET /index.html HTTP/1.1\r\nHost: t\r\nX-Half: ');
+        stalled.push(s);
+      }
+      const r = await get(one.port, '/index.html');
+      expect(r.status).toBe(200);
+      expect(r.body.toString()).toBe('home');
+      expect(stalled.every((s) => !s.destroyed)).toBe(true);
+    } finally {
+      for (const s of stalled) s.destroy();
+      await one.stop();
+    }
+  });
+});
