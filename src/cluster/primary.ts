@@ -103,7 +103,9 @@ export function runPrimary(config: Config): void {
         log.error('replacement worker failed to start; rolling restart stopped, old workers keep serving');
         break;
       }
-      void retire(old);
+      // Like pm2, wait for the old worker to finish draining before the next: never more than
+      // N + 1 processes, at the price of a reload taking up to N drain deadlines.
+      await retire(old);
     }
     reloading = false;
     log.info('rolling restart finished');

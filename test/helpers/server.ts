@@ -22,6 +22,8 @@ export interface StartOptions {
   env?: Record<string, string>;
   /** Working directory; a fresh empty one by default, so no stray .env is read. */
   cwd?: string;
+  /** The entry point to run (default: this checkout's dist/main.js). */
+  main?: string;
 }
 
 /** Environment for the child: this process's, minus anything PWS reads, plus `extra`. */
@@ -35,7 +37,7 @@ export function childEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
 
 export function startServer(opts: StartOptions): Promise<Running> {
   const cwd = opts.cwd ?? fs.mkdtempSync(path.join(os.tmpdir(), 'pws-cwd-'));
-  const proc = spawn(process.execPath, [MAIN], {
+  const proc = spawn(process.execPath, [opts.main ?? MAIN], {
     cwd,
     env: childEnv({ PORT: '0', HOST: '127.0.0.1', WORKERS: String(opts.workers ?? 2), STATIC_DIR: opts.staticDir, ...opts.env }),
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -106,4 +108,23 @@ export function workerPids(primaryPid: number): number[] {
     }
   }
   return pids;
+}
+
+/** Polls `check` every 20 ms until it returns true; rejects after `timeoutMs`. */
+export async function waitFor(what: string, check: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** Whether a process with this pid exists. */
+export function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
 }
