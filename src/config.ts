@@ -4,6 +4,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import dotenv from 'dotenv';
+import { parseCors, type CorsPolicy } from './site/cors';
+import { globToRegExp } from './site/glob';
+import { parseHeadersFile, type HeaderRule } from './site/headers-file';
 
 export interface Config {
   port: number;
@@ -20,6 +23,22 @@ export interface Config {
   keepAliveTimeoutMs: number;
   sendTimeoutMs: number;
   shutdownTimeoutMs: number;
+  /** Cache-Control of every file response not matched by immutablePattern. */
+  cacheControl: string;
+  /** Decoded URL paths that get `public, max-age=31536000, immutable`; null when off. */
+  immutablePattern: RegExp | null;
+  /** Path segments (under the root) of the SPA fallback file; null when off. */
+  spaFallback: string[] | null;
+  directoryListing: boolean;
+  cors: CorsPolicy | null;
+  headerRules: HeaderRule[];
+  compression: boolean;
+  compressionMinBytes: number;
+  /** Largest file compressed on the fly; larger ones go out as they are (or precompressed). */
+  compressionMaxBytes: number;
+  /** Memory per worker for compressed results kept for reuse. */
+  compressionCacheBytes: number;
+  maxRanges: number;
 }
 
 /** A configuration mistake: its message is the one line shown to the operator. */
@@ -47,6 +66,17 @@ export const VARIABLES: readonly Variable[] = [
   { name: 'KEEP_ALIVE_TIMEOUT_MS', fallback: '5000', meaning: 'idle keep-alive connections close after this' },
   { name: 'SEND_TIMEOUT_MS', fallback: '30000', meaning: 'a client that accepts no bytes for this long is dropped' },
   { name: 'SHUTDOWN_TIMEOUT_MS', fallback: '10000', meaning: 'graceful drain deadline on reload or shutdown' },
+  { name: 'CACHE_CONTROL', fallback: 'public, max-age=0', meaning: 'Cache-Control of file responses' },
+  { name: 'IMMUTABLE_PATTERN', fallback: '', meaning: 'glob (or /regex/) of hashed assets cached for a year as immutable' },
+  { name: 'SPA_FALLBACK', fallback: '', meaning: 'file served for unknown extension-less paths that accept HTML, e.g. index.html' },
+  { name: 'DIRECTORY_LISTING', fallback: 'off', meaning: 'on: list folders without index.html (HTML, or ?format=json)' },
+  { name: 'CORS', fallback: '', meaning: '* or a comma-separated list of allowed origins; empty is off' },
+  { name: 'HEADERS_FILE', fallback: '', meaning: 'JSON file of extra response headers by path glob' },
+  { name: 'COMPRESSION', fallback: 'on', meaning: 'on: compress text types on the fly (brotli or gzip), cached per file version' },
+  { name: 'COMPRESSION_MIN_BYTES', fallback: '1024', meaning: 'smallest file compressed on the fly' },
+  { name: 'COMPRESSION_MAX_BYTES', fallback: '8388608', meaning: 'largest file compressed on the fly' },
+  { name: 'COMPRESSION_CACHE_BYTES', fallback: '67108864', meaning: 'memory per worker for reused compressed results' },
+  { name: 'MAX_RANGES', fallback: '16', meaning: 'most ranges honoured in one request; more sends the whole file' },
 ];
 
 /** Reads `.env` in `dir` if there is one; a missing file is an empty one. */
@@ -98,6 +128,64 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
 
   const host = raw('HOST');
   const ms = (name: string): number => int(name, 1, 86_400_000, 'expected milliseconds from 1 to 86400000');
+  const onOff = (name: string): boolean => {
+    const value = raw(name).toLowerCase();
+    if (value === 'on' || value === 'true' || value === '1') return true;
+    if (value === 'off' || value === 'false' || value === '0') return false;
+    throw new ConfigError(`${name}=${JSON.stringify(raw(name))} is invalid: expected on or off`);
+  };
+  const fail = (name: string, why: string): never => {
+    throw new ConfigError(`${name}=${JSON.stringify(raw(name))} is invalid: ${why}`);
+  };
+
+  const cacheControl = raw('CACHE_CONTROL');
+  if (/[\x00-\x1f\x7f]/.test(cacheControl)) fail('CACHE_CONTROL', 'control characters are not allowed');
+
+  let immutablePattern: RegExp | null = null;
+  const immutable = raw('IMMUTABLE_PATTERN');
+  if (immutable.length > 2 && immutable.startsWith('/') && immutable.endsWith('/')) {
+    try {
+      immutablePattern = new RegExp(immutable.slice(1, -1));
+    } catch (err) {
+      fail('IMMUTABLE_PATTERN', (err as Error).message);
+    }
+  } else if (immutable !== '') {
+    immutablePattern = globToRegExp(immutable);
+  }
+
+  let spaFallback: string[] | null = null;
+  const spa = raw('SPA_FALLBACK');
+  if (spa !== '') {
+    spaFallback = spa.split('/').filter((s) => s !== '' && s !== '.');
+    if (spaFallback.length === 0 || spaFallback.includes('..')) fail('SPA_FALLBACK', 'expected a file path inside STATIC_DIR');
+    let isFile = false;
+    try {
+      isFile = fs.statSync(path.join(staticDir, ...spaFallback)).isFile();
+    } catch {
+      isFile = false;
+    }
+    if (!isFile) fail('SPA_FALLBACK', `${path.join(staticDir, ...spaFallback)} is not a file`);
+  }
+
+  let cors: CorsPolicy | null = null;
+  if (raw('CORS') !== '') {
+    try {
+      cors = parseCors(raw('CORS'));
+    } catch (err) {
+      fail('CORS', (err as Error).message);
+    }
+  }
+
+  let headerRules: HeaderRule[] = [];
+  if (raw('HEADERS_FILE') !== '') {
+    const file = path.resolve(cwd, raw('HEADERS_FILE'));
+    try {
+      headerRules = parseHeadersFile(fs.readFileSync(file, 'utf8'));
+    } catch (err) {
+      fail('HEADERS_FILE', `${file}: ${(err as Error).message}`);
+    }
+  }
+
   return Object.freeze({
     port: int('PORT', 0, 65535, 'expected a port number from 0 to 65535'),
     host: host === '' ? undefined : host,
@@ -111,5 +199,16 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     keepAliveTimeoutMs: ms('KEEP_ALIVE_TIMEOUT_MS'),
     sendTimeoutMs: ms('SEND_TIMEOUT_MS'),
     shutdownTimeoutMs: ms('SHUTDOWN_TIMEOUT_MS'),
+    cacheControl,
+    immutablePattern,
+    spaFallback,
+    directoryListing: onOff('DIRECTORY_LISTING'),
+    cors,
+    headerRules,
+    compression: onOff('COMPRESSION'),
+    compressionMinBytes: int('COMPRESSION_MIN_BYTES', 0, 2 ** 40, 'expected a byte count'),
+    compressionMaxBytes: int('COMPRESSION_MAX_BYTES', 0, 2 ** 40, 'expected a byte count'),
+    compressionCacheBytes: int('COMPRESSION_CACHE_BYTES', 0, 2 ** 40, 'expected a byte count'),
+    maxRanges: int('MAX_RANGES', 1, 1000, 'expected a count from 1 to 1000'),
   });
 }

@@ -3,6 +3,7 @@
 const REASONS: Record<number, string> = {
   100: 'Continue',
   200: 'OK',
+  204: 'No Content',
   206: 'Partial Content',
   301: 'Moved Permanently',
   304: 'Not Modified',
@@ -11,6 +12,7 @@ const REASONS: Record<number, string> = {
   403: 'Forbidden',
   404: 'Not Found',
   405: 'Method Not Allowed',
+  406: 'Not Acceptable',
   408: 'Request Timeout',
   412: 'Precondition Failed',
   413: 'Content Too Large',

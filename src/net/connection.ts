@@ -6,12 +6,13 @@
 
 import type net from 'node:net';
 import type { ReadStream } from 'node:fs';
+import type { FileHandle } from 'node:fs/promises';
 import { ChunkedDecoder } from '../http/chunked';
 import { E, errorInfo } from '../http/errors';
 import { LF } from '../http/chars';
 import { emptyHead, NEED_MORE, parseRequestHead, type ParseLimits } from '../http/parser';
-import { BODY_CHUNKED, BODY_LENGTH, emptyFraming, interpretHead } from '../http/request';
-import { decodeTarget } from '../http/target';
+import { BODY_CHUNKED, BODY_LENGTH, emptyFraming, header, interpretHead } from '../http/request';
+import { decodeTarget, type DecodedTarget } from '../http/target';
 import { log } from '../log';
 import { errorReply, serveStatic, type Reply, type Site } from '../static/handler';
 import { writeReply } from './send';
@@ -34,6 +35,7 @@ export interface ConnectionContext {
 /** Methods of RFC 9110 (and PATCH) that PWS knows but does not serve: 405, not 501. */
 const KNOWN_METHODS = new Set(['POST', 'PUT', 'DELETE', 'CONNECT', 'OPTIONS', 'TRACE', 'PATCH']);
 const ALLOW: Array<[string, string]> = [['Allow', 'GET, HEAD']];
+const ALLOW_CORS: Array<[string, string]> = [['Allow', 'GET, HEAD, OPTIONS']];
 const CONTINUE = Buffer.from('HTTP/1.1 100 Continue\r\n\r\n', 'latin1');
 
 /** Below this many buffered head bytes, the parser re-runs on every packet (cheap, finds errors early). */
@@ -49,6 +51,8 @@ export class Connection {
   chunked: ChunkedDecoder | null = null;
   /** The file being streamed, if any; destroyed (closing its descriptor) with the socket. */
   stream: ReadStream | null = null;
+  /** The open file of a streamed response; closed with the socket if the response is cut short. */
+  file: FileHandle | null = null;
   /** When the current phase started: first byte of a head, last body byte, idle since, or write progress. */
   since = Date.now();
   /** Whether bytes of the next head have arrived (distinguishes "idle" from "slow head"). */
@@ -58,6 +62,8 @@ export class Connection {
   peerEnded = false;
   inAdvance = false;
   readonly headLimit: number;
+  /** Field lookup over the current head, made once per connection (not per request). */
+  readonly lookup = (name: string): string | undefined => header(this.head, name);
 
   constructor(
     readonly socket: net.Socket,
@@ -114,6 +120,10 @@ function onClose(conn: Connection): void {
   if (conn.stream !== null) {
     conn.stream.destroy();
     conn.stream = null;
+  }
+  if (conn.file !== null) {
+    void conn.file.close().catch(() => undefined);
+    conn.file = null;
   }
 }
 
@@ -214,18 +224,23 @@ function dispatch(conn: Connection): void {
   conn.since = Date.now();
   conn.writtenAtSweep = conn.socket.bytesWritten;
   const { method } = conn.head;
-  if (method !== 'GET' && method !== 'HEAD') {
-    if (KNOWN_METHODS.has(method)) respond(conn, errorReply(405, ALLOW), false);
+  const { site } = conn.ctx;
+  // OPTIONS is served when CORS is on (preflights); otherwise it is a method PWS does not serve.
+  const options = method === 'OPTIONS' && site.options.cors !== null;
+  if (method !== 'GET' && method !== 'HEAD' && !options) {
+    if (KNOWN_METHODS.has(method)) respond(conn, errorReply(405, site.options.cors === null ? ALLOW : ALLOW_CORS), false);
     else respond(conn, errorReply(errorInfo(E.METHOD_NOT_IMPLEMENTED).status), false);
     return;
   }
-  const target = decodeTarget(conn.head.target);
+  let target: DecodedTarget | number;
+  if (options && conn.head.target === '*') target = { segments: [], trailingSlash: true, rawPath: '*', query: '' };
+  else target = decodeTarget(conn.head.target);
   if (typeof target === 'number') {
     respond(conn, errorReply(errorInfo(target).status), false);
     return;
   }
   const headOnly = method === 'HEAD';
-  serveStatic(target, conn.ctx.site).then(
+  serveStatic({ method, target, header: conn.lookup }, site).then(
     (reply) => respond(conn, reply, headOnly),
     (err: unknown) => {
       log.error(`request handler failed: ${(err as Error).stack ?? String(err)}`);

@@ -18,20 +18,17 @@ const STREAM_CHUNK_BYTES = 256 * 1024;
 export function writeReply(conn: Connection, reply: Reply, headOnly: boolean, keepAlive: boolean, http10: boolean): void {
   const { body } = reply;
   const length = body === null ? 0 : Buffer.isBuffer(body) ? body.length : body.size;
-  const fields = [
-    ['Server', SERVER],
-    ['Date', httpDate()],
-    ...reply.fields,
-    ['Content-Length', length],
-    ['X-Content-Type-Options', 'nosniff'],
-  ] as Array<[string, string | number]>;
+  const fields: Array<[string, string | number]> = [['Server', SERVER], ['Date', httpDate()], ...reply.fields];
+  // RFC 9110 §8.6: no Content-Length on 204; on 304 it could only repeat the 200's, so it is left out.
+  if (reply.status !== 204 && reply.status !== 304) fields.push(['Content-Length', length]);
+  fields.push(['X-Content-Type-Options', 'nosniff']);
   if (!keepAlive) fields.push(['Connection', 'close']);
   else if (http10) fields.push(['Connection', 'keep-alive']);
   const head = responseHead(reply.status, fields);
   const { socket } = conn;
 
   if (body === null || Buffer.isBuffer(body)) {
-    if (headOnly || body === null || body.length === 0) {
+    if (headOnly || body === null || body.length === 0 || reply.status === 304 || reply.status === 204) {
       socket.write(head);
     } else {
       socket.cork();
@@ -59,18 +56,40 @@ export function writeReply(conn: Connection, reply: Reply, headOnly: boolean, ke
  * letting the client take a short body for a whole one.
  */
 function streamFile(conn: Connection, file: FileBody, keepAlive: boolean): void {
+  conn.file = file.handle;
+  streamPart(conn, file, 0, 0, keepAlive);
+}
+
+/** Sends parts[index…] one after another; `sent` counts body bytes so far. */
+function streamPart(conn: Connection, file: FileBody, index: number, sent: number, keepAlive: boolean): void {
   const { socket } = conn;
-  const stream = file.handle.createReadStream({ start: 0, end: file.size - 1, highWaterMark: STREAM_CHUNK_BYTES });
+  while (index < file.parts.length) {
+    const part = file.parts[index];
+    if (!Buffer.isBuffer(part)) break;
+    socket.write(part);
+    sent += part.length;
+    index++;
+  }
+  if (index === file.parts.length) {
+    conn.file = null;
+    void file.handle.close().catch(() => undefined);
+    if (sent !== file.size) socket.destroy();
+    else finishResponse(conn, keepAlive);
+    return;
+  }
+  const [start, end] = file.parts[index] as [number, number];
+  const stream = file.handle.createReadStream({ start, end, highWaterMark: STREAM_CHUNK_BYTES, autoClose: false });
   conn.stream = stream;
-  let sent = 0;
+  let spanBytes = 0;
   stream.on('data', (chunk: string | Buffer) => {
-    sent += chunk.length;
+    spanBytes += chunk.length;
     if (!socket.write(chunk)) stream.pause();
   });
   stream.on('error', () => socket.destroy());
   stream.on('end', () => {
     conn.stream = null;
-    if (sent !== file.size) socket.destroy();
-    else finishResponse(conn, keepAlive);
+    // A file truncated while being sent ends early: the promised length cannot be kept.
+    if (spanBytes !== end - start + 1) socket.destroy();
+    else streamPart(conn, file, index + 1, sent + spanBytes, keepAlive);
   });
 }

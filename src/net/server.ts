@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import type { Config } from '../config';
 import { E } from '../http/errors';
+import { createSite } from '../static/handler';
 import { accept, closeNow, fail, type ConnectionContext, type Connection, CLOSING, READ_BODY, READ_HEAD, RESPONDING } from './connection';
 
 export interface PwsServer {
@@ -20,7 +21,7 @@ export function createPwsServer(config: Config): PwsServer {
   const ctx: ConnectionContext = {
     limits: { maxUriBytes: config.maxUriBytes, maxHeaderBytes: config.maxHeaderBytes, maxHeaders: config.maxHeaders },
     maxBodyBytes: config.maxBodyBytes,
-    site: { rootReal: fs.realpathSync(config.staticDir) },
+    site: createSite(fs.realpathSync(config.staticDir), config, config.compressionCacheBytes),
     draining: false,
     connections: new Set(),
   };

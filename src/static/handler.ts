@@ -1,19 +1,37 @@
-// The static handler: a decoded GET/HEAD target → a Reply (status, fields, body). No socket here.
+// The static handler: a decoded GET/HEAD/OPTIONS request → a Reply. No socket here.
+//
+// It maps the path to a file (resolve/files), then composes the separate policies:
+// content negotiation (negotiate), preconditions (conditional), ranges (range), and the site
+// options (cache control, SPA fallback, listings, CORS, extra headers).
 
+import crypto from 'node:crypto';
 import type { FileHandle } from 'node:fs/promises';
 import path from 'node:path';
+import { evaluatePreconditions, ifRangeAllows, NOT_MODIFIED, PRECONDITION_FAILED, type HeaderLookup } from '../http/conditional';
+import { acceptsHtml, chooseEncoding, type Encoding } from '../http/negotiate';
+import { parseRange, RANGE_MALFORMED, RANGE_UNSATISFIABLE, type Span } from '../http/range';
 import type { DecodedTarget } from '../http/target';
 import { log } from '../log';
+import type { Config } from '../config';
+import { corsFields, preflightFields } from '../site/cors';
+import { headersFor } from '../site/headers-file';
+import { CompressionCache, isCompressible, type Coding } from './compress';
+import { isAbsent, openUnder, readSmall, type Opened } from './files';
+import { readEntries, renderHtml, renderJson } from './listing';
 import { contentTypeFor } from './mime';
-import { isAbsent, openUnder, readSmall } from './files';
 import { isHidden } from './resolve';
+import { etagFor, lastModifiedFor } from './validators';
 
 export type FieldList = Array<[string, string | number]>;
 
-/** A file body to stream: the open handle (the sender closes it) and how many bytes to send. */
+/**
+ * A file body: the open handle (the sender closes it), the Content-Length, and what to send in
+ * order: byte spans of the file and literal buffers (the multipart/byteranges delimiters).
+ */
 export interface FileBody {
   handle: FileHandle;
   size: number;
+  parts: Array<Span | Buffer>;
 }
 
 export interface Reply {
@@ -23,52 +41,282 @@ export interface Reply {
   body: Buffer | FileBody | null;
 }
 
+/** The site options of the Config that the handler reads. */
+export type SiteOptions = Pick<
+  Config,
+  | 'cacheControl'
+  | 'immutablePattern'
+  | 'spaFallback'
+  | 'directoryListing'
+  | 'cors'
+  | 'headerRules'
+  | 'compression'
+  | 'compressionMinBytes'
+  | 'compressionMaxBytes'
+  | 'maxRanges'
+>;
+
 export interface Site {
   /** Real path of STATIC_DIR (symlinks resolved once at start). */
   rootReal: string;
+  options: SiteOptions;
+  compressed: CompressionCache;
+  /** multipart/byteranges boundary, random per worker. */
+  boundary: string;
+}
+
+export interface StaticRequest {
+  method: string;
+  target: DecodedTarget;
+  header: HeaderLookup;
 }
 
 /** Files up to this size are read whole and sent with their head in one write. */
 export const SMALL_FILE_BYTES = 64 * 1024;
-
+const IMMUTABLE = 'public, max-age=31536000, immutable';
 const HTML = 'text/html; charset=utf-8';
 
+export function createSite(rootReal: string, options: SiteOptions, compressionCacheBytes: number): Site {
+  return { rootReal, options, compressed: new CompressionCache(compressionCacheBytes), boundary: crypto.randomBytes(12).toString('hex') };
+}
+
 /**
- * Maps a decoded target to a Reply. Never throws: a file-system error becomes its status
- * through errnoStatus (nginx's table), and only an unexpected one is logged.
+ * Answers a request. Never throws: a file-system error becomes its status through errnoStatus
+ * (nginx's table), and only an unexpected one is logged. CORS and HEADERS_FILE fields are added
+ * to every answer, and all Vary values are merged into one field.
  */
-export async function serveStatic(target: DecodedTarget, site: Site): Promise<Reply> {
+export async function serveStatic(req: StaticRequest, site: Site): Promise<Reply> {
+  const { target } = req;
+  const urlPath = `/${target.segments.join('/')}${target.trailingSlash && target.segments.length > 0 ? '/' : ''}`;
+  let reply: Reply;
   try {
-    if (isHidden(target.segments)) return await notFound(site);
-    const opened = await openUnder(site.rootReal, target.segments);
-    if (opened.kind === 'missing') return await notFound(site);
-    if (opened.kind === 'directory') {
-      if (!target.trailingSlash) {
-        return { status: 301, fields: [['Location', `${target.rawPath}/${target.query}`], ['Content-Type', HTML]], body: page(301) };
-      }
-      const index = await openUnder(site.rootReal, [...target.segments, 'index.html']);
-      if (index.kind !== 'file') return await notFound(site);
-      return await fileReply(200, index.handle, index.size, index.realPath);
-    }
-    // "/file.txt/" names a directory that does not exist.
-    if (target.trailingSlash) {
-      await opened.handle.close();
-      return await notFound(site);
-    }
-    return await fileReply(200, opened.handle, opened.size, opened.realPath);
+    reply = await answer(req, site, urlPath);
   } catch (err) {
-    return errorReply(errnoStatus(err));
+    reply = errorReply(errnoStatus(err));
+  }
+  const { options } = site;
+  reply.fields.push(...corsFields(options.cors, req.header('origin')), ...headersFor(options.headerRules, urlPath));
+  return mergeVary(reply);
+}
+
+async function answer(req: StaticRequest, site: Site, urlPath: string): Promise<Reply> {
+  const { target } = req;
+  if (req.method === 'OPTIONS') {
+    const fields: FieldList = [['Allow', 'GET, HEAD, OPTIONS']];
+    if (req.header('access-control-request-method') !== undefined) fields.push(...preflightFields(req.header('access-control-request-headers')));
+    return { status: 204, fields, body: null };
+  }
+  if (isHidden(target.segments)) return notFound(site);
+  const opened = await openUnder(site.rootReal, target.segments);
+  if (opened.kind === 'missing') return missing(req, site, urlPath);
+  if (opened.kind === 'directory') {
+    if (!target.trailingSlash) {
+      return { status: 301, fields: [['Content-Type', HTML], ['Location', `${target.rawPath}/${target.query}`]], body: page(301) };
+    }
+    const indexSegments = [...target.segments, 'index.html'];
+    const index = await openUnder(site.rootReal, indexSegments);
+    if (index.kind === 'file') return fileReply(req, site, index, indexSegments, urlPath);
+    if (site.options.directoryListing) return listing(opened.realPath, urlPath, target.query);
+    return notFound(site);
+  }
+  // "/file.txt/" names a directory that does not exist.
+  if (target.trailingSlash) {
+    await opened.handle.close();
+    return notFound(site);
+  }
+  return fileReply(req, site, opened, target.segments, urlPath);
+}
+
+/** SPA_FALLBACK: an extension-less path from a client that accepts HTML gets the app's page. */
+async function missing(req: StaticRequest, site: Site, urlPath: string): Promise<Reply> {
+  const fallback = site.options.spaFallback;
+  const last = req.target.segments[req.target.segments.length - 1] ?? '';
+  if (fallback !== null && !last.includes('.') && acceptsHtml(req.header('accept'))) {
+    const file = await openUnder(site.rootReal, fallback);
+    if (file.kind === 'file') return fileReply(req, site, file, fallback, urlPath);
+  }
+  return notFound(site);
+}
+
+type OpenFile = Extract<Opened, { kind: 'file' }>;
+
+/** One representation of a file: the identity bytes, a precompressed sibling, or compressed bytes. */
+interface Representation {
+  file: OpenFile;
+  encoding: Coding | null;
+  etag: string;
+  /** Set when the bytes were compressed here; the file handle is then only the source. */
+  bytes: Buffer | null;
+}
+
+async function fileReply(req: StaticRequest, site: Site, file: OpenFile, segments: string[], urlPath: string): Promise<Reply> {
+  const { options } = site;
+  const handles: FileHandle[] = [file.handle];
+  const release = async (keep: FileHandle | null): Promise<void> => {
+    await Promise.all(handles.filter((h) => h !== keep).map((h) => h.close().catch(() => undefined)));
+  };
+  try {
+    const type = contentTypeFor(path.basename(file.realPath));
+    const compressible = isCompressible(type);
+    const identity: Representation = { file, encoding: null, etag: etagFor(file.size, file.mtimeMs), bytes: null };
+
+    // A Range applies to the identity representation only (see README); a malformed one is ignored.
+    const rangeHeader = req.header('range');
+    let spans: Span[] | number = RANGE_MALFORMED;
+    if (rangeHeader !== undefined) spans = parseRange(rangeHeader, file.size, options.maxRanges);
+
+    let rep = identity;
+    let varies = compressible;
+    if (spans === RANGE_MALFORMED) {
+      const negotiated = await negotiate(req, site, file, segments, compressible, identity, handles);
+      if (negotiated === null) {
+        await release(null);
+        return errorReply(406);
+      }
+      rep = negotiated.rep;
+      varies ||= negotiated.siblings;
+    }
+
+    const mtime = rep.file.mtimeMs;
+    const fields: FieldList = [['Content-Type', type]];
+    if (rep.encoding !== null) fields.push(['Content-Encoding', rep.encoding]);
+    fields.push(
+      ['Last-Modified', lastModifiedFor(mtime)],
+      ['ETag', rep.etag],
+      ['Cache-Control', options.immutablePattern?.test(urlPath) ? IMMUTABLE : options.cacheControl],
+    );
+    if (rep.encoding === null) fields.push(['Accept-Ranges', 'bytes']);
+    if (varies) fields.push(['Vary', 'Accept-Encoding']);
+
+    const pre = evaluatePreconditions(req.header, { etag: rep.etag, lastModified: mtime });
+    if (pre === NOT_MODIFIED) {
+      await release(null);
+      // §15.4.5: a 304 carries the validators and caching fields of the 200, not its content fields.
+      return { status: 304, fields: fields.filter(([n]) => n !== 'Content-Type' && n !== 'Content-Encoding' && n !== 'Accept-Ranges'), body: null };
+    }
+    if (pre === PRECONDITION_FAILED) {
+      await release(null);
+      return errorReply(412);
+    }
+
+    if (typeof spans !== 'number' || spans === RANGE_UNSATISFIABLE) {
+      if (ifRangeAllows(req.header, { etag: identity.etag, lastModified: file.mtimeMs })) {
+        if (spans === RANGE_UNSATISFIABLE) {
+          await release(null);
+          return { status: 416, fields: [['Content-Type', HTML], ['Content-Range', `bytes */${file.size}`]], body: page(416) };
+        }
+        if (typeof spans !== 'number') return await partial(site, file, type, fields, spans, release);
+      }
+    }
+
+    if (rep.bytes !== null) {
+      await release(null);
+      return { status: 200, fields, body: rep.bytes };
+    }
+    await release(rep.file.handle);
+    return { status: 200, fields, body: await bodyOf(rep.file, [[0, rep.file.size - 1]], rep.file.size) };
+  } catch (err) {
+    await release(null);
+    throw err;
   }
 }
 
-async function fileReply(status: number, handle: FileHandle, size: number, realPath: string): Promise<Reply> {
-  const fields: FieldList = [['Content-Type', contentTypeFor(path.basename(realPath))]];
-  if (size > SMALL_FILE_BYTES) return { status, fields, body: { handle, size } };
-  try {
-    return { status, fields, body: await readSmall(handle, size) };
-  } finally {
-    await handle.close();
+/**
+ * Chooses the representation for Accept-Encoding among identity, precompressed siblings
+ * (`file.br`, `file.gz`) and on-the-fly compression. Returns null when the client accepts none
+ * (e.g. `identity;q=0` with nothing compressed to offer); `siblings` tells whether any exist.
+ */
+async function negotiate(
+  req: StaticRequest,
+  site: Site,
+  file: OpenFile,
+  segments: string[],
+  compressible: boolean,
+  identity: Representation,
+  handles: FileHandle[],
+): Promise<{ rep: Representation; siblings: boolean } | null> {
+  const ae = req.header('accept-encoding');
+  if (ae === undefined) return { rep: identity, siblings: false };
+  const { options } = site;
+  const found = new Map<Coding, OpenFile>();
+  // Siblings are looked for only when the client could take them: no extra syscalls otherwise.
+  const wanted: Array<[Coding, string]> = [];
+  if (/\bbr\b|\*/i.test(ae)) wanted.push(['br', '.br']);
+  if (/gzip|\*/i.test(ae)) wanted.push(['gzip', '.gz']);
+  const last = segments[segments.length - 1];
+  for (const [coding, ext] of wanted) {
+    const sib = await openUnder(site.rootReal, [...segments.slice(0, -1), last + ext]);
+    if (sib.kind === 'file') {
+      handles.push(sib.handle);
+      found.set(coding, sib);
+    }
   }
+  const onTheFly = options.compression && compressible && file.size >= options.compressionMinBytes && file.size <= options.compressionMaxBytes;
+  const available: Encoding[] = [];
+  for (const coding of ['br', 'gzip'] as const) if (found.has(coding) || onTheFly) available.push(coding);
+  const choice = chooseEncoding(ae, available);
+  if (choice === null) return null;
+  const siblings = found.size > 0;
+  if (choice === 'identity') return { rep: identity, siblings };
+  const sib = found.get(choice);
+  if (sib !== undefined) {
+    return { rep: { file: sib, encoding: choice, etag: etagFor(sib.size, sib.mtimeMs, `-${choice === 'br' ? 'br' : 'gz'}`), bytes: null }, siblings };
+  }
+  const bytes = await site.compressed.get(`${file.realPath}\0${identity.etag}`, choice, () => readSmall(file.handle, file.size));
+  return { rep: { file, encoding: choice, etag: etagFor(file.size, file.mtimeMs, `-${choice === 'br' ? 'br' : 'gz'}`), bytes }, siblings };
+}
+
+/** 206 for one span, or multipart/byteranges (RFC 9110 §14.6) for several. */
+async function partial(
+  site: Site,
+  file: OpenFile,
+  type: string,
+  fields: FieldList,
+  spans: Span[],
+  release: (keep: FileHandle | null) => Promise<void>,
+): Promise<Reply> {
+  await release(file.handle);
+  if (spans.length === 1) {
+    const [first, last] = spans[0];
+    fields.push(['Content-Range', `bytes ${first}-${last}/${file.size}`]);
+    return { status: 206, fields, body: await bodyOf(file, spans, last - first + 1) };
+  }
+  const parts: Array<Span | Buffer> = [];
+  let length = 0;
+  for (const [i, span] of spans.entries()) {
+    const head = Buffer.from(
+      `${i === 0 ? '' : '\r\n'}--${site.boundary}\r\nContent-Type: ${type}\r\nContent-Range: bytes ${span[0]}-${span[1]}/${file.size}\r\n\r\n`,
+      'latin1',
+    );
+    parts.push(head, span);
+    length += head.length + span[1] - span[0] + 1;
+  }
+  const tail = Buffer.from(`\r\n--${site.boundary}--\r\n`, 'latin1');
+  parts.push(tail);
+  length += tail.length;
+  fields[0] = ['Content-Type', `multipart/byteranges; boundary=${site.boundary}`];
+  return { status: 206, fields, body: await bodyOf(file, parts, length) };
+}
+
+/** A small body is read now (one write later); a large one is streamed by the sender. */
+async function bodyOf(file: OpenFile, parts: Array<Span | Buffer>, length: number): Promise<Buffer | FileBody> {
+  if (file.size > SMALL_FILE_BYTES) return { handle: file.handle, size: length, parts };
+  try {
+    const whole = await readSmall(file.handle, file.size);
+    if (whole.length !== file.size) throw Object.assign(new Error('file changed while read'), { code: 'ENOENT' });
+    if (parts.length === 1 && !Buffer.isBuffer(parts[0]) && parts[0][0] === 0 && parts[0][1] === file.size - 1) return whole;
+    return Buffer.concat(parts.map((p) => (Buffer.isBuffer(p) ? p : whole.subarray(p[0], p[1] + 1))));
+  } finally {
+    await file.handle.close();
+  }
+}
+
+async function listing(dir: string, urlPath: string, query: string): Promise<Reply> {
+  const entries = await readEntries(dir);
+  if (new URLSearchParams(query.slice(1)).get('format') === 'json') {
+    return { status: 200, fields: [['Content-Type', 'application/json; charset=utf-8'], ['Cache-Control', 'no-cache']], body: Buffer.from(renderJson(entries)) };
+  }
+  return { status: 200, fields: [['Content-Type', HTML], ['Cache-Control', 'no-cache']], body: Buffer.from(renderHtml(urlPath, entries)) };
 }
 
 /** 404 with the site's error.html as its body, or a built-in page when the site has none. */
@@ -84,6 +332,22 @@ async function notFound(site: Site): Promise<Reply> {
     }
   }
   return errorReply(404);
+}
+
+/** Folds every Vary field of a reply into one, in order, without repeats. */
+function mergeVary(reply: Reply): Reply {
+  const vary: string[] = [];
+  const fields: FieldList = [];
+  for (const f of reply.fields) {
+    if (f[0] === 'Vary') {
+      for (const v of String(f[1]).split(',')) if (!vary.includes(v.trim())) vary.push(v.trim());
+    } else {
+      fields.push(f);
+    }
+  }
+  if (vary.length > 0) fields.push(['Vary', vary.join(', ')]);
+  reply.fields = fields;
+  return reply;
 }
 
 /** A small built-in HTML page for `status`. */

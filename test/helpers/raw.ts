@@ -56,8 +56,9 @@ export function parseResponses(buf: Buffer, headOnly: number[] = []): { response
       p = end + 4;
       continue;
     }
-    if (headers['content-length'] === undefined) throw new Error(`response without Content-Length: ${statusLine}`);
-    const length = headOnly.includes(responses.length) || status === 304 ? 0 : Number(headers['content-length']);
+    const bodiless = status === 204 || status === 304;
+    if (headers['content-length'] === undefined && !bodiless) throw new Error(`response without Content-Length: ${statusLine}`);
+    const length = headOnly.includes(responses.length) || bodiless ? 0 : Number(headers['content-length']);
     if (end + 4 + length > buf.length) break;
     responses.push({ statusLine, status, headers, rawHeaders: lines.slice(1), body: buf.subarray(end + 4, end + 4 + length) });
     p = end + 4 + length;

@@ -36,6 +36,11 @@ describe('serving files', () => {
       'Server',
       'Date',
       'Content-Type',
+      'Last-Modified',
+      'ETag',
+      'Cache-Control',
+      'Accept-Ranges',
+      'Vary',
       'Content-Length',
       'X-Content-Type-Options',
     ]);

@@ -57,6 +57,35 @@ describe('loadConfig', () => {
     expect(() => loadConfig(env, dir)).toThrow(message);
   });
 
+  it('reads the site options', () => {
+    fs.writeFileSync(path.join(dir, 'static', 'index.html'), 'x');
+    fs.writeFileSync(path.join(dir, 'h.json'), '{"/*.html": {"X-A": "1"}}');
+    const c = loadConfig(
+      { IMMUTABLE_PATTERN: '/assets/**', SPA_FALLBACK: 'index.html', DIRECTORY_LISTING: 'on', CORS: '*', HEADERS_FILE: 'h.json', COMPRESSION: 'off' },
+      dir,
+    );
+    expect(c.immutablePattern?.test('/assets/a/b.js')).toBe(true);
+    expect(c.spaFallback).toEqual(['index.html']);
+    expect(c.directoryListing).toBe(true);
+    expect(c.cors).toEqual({ kind: 'any' });
+    expect(c.headerRules[0].headers).toEqual([['X-A', '1']]);
+    expect(c.compression).toBe(false);
+    expect(loadConfig({ IMMUTABLE_PATTERN: '/\\.[0-9a-f]{8}\\./' }, dir).immutablePattern?.test('/app.0123abcd.js')).toBe(true);
+  });
+
+  it.each([
+    [{ IMMUTABLE_PATTERN: '/(/' }, 'IMMUTABLE_PATTERN'],
+    [{ SPA_FALLBACK: 'missing.html' }, 'SPA_FALLBACK'],
+    [{ SPA_FALLBACK: '../x' }, 'SPA_FALLBACK'],
+    [{ DIRECTORY_LISTING: 'maybe' }, 'DIRECTORY_LISTING'],
+    [{ CORS: 'example.com' }, 'CORS'],
+    [{ HEADERS_FILE: 'nope.json' }, 'HEADERS_FILE'],
+    [{ CACHE_CONTROL: 'a\nb' }, 'CACHE_CONTROL'],
+    [{ MAX_RANGES: '0' }, 'MAX_RANGES'],
+  ])('%j → a ConfigError naming the variable', (env, name) => {
+    expect(() => loadConfig(env, dir)).toThrow(new RegExp(`^${name}=`));
+  });
+
   it('refuses a STATIC_DIR that is a file', () => {
     fs.writeFileSync(path.join(dir, 'file'), 'x');
     expect(() => loadConfig({ STATIC_DIR: 'file' }, dir)).toThrow('is not an existing folder');

@@ -1,0 +1,60 @@
+// HEADERS_FILE: extra response headers by path glob, read and validated once at start-up.
+
+import { FIELD_VALUE, TOKEN } from '../http/chars';
+import { globToRegExp } from './glob';
+
+export interface HeaderRule {
+  glob: string;
+  pattern: RegExp;
+  headers: Array<[string, string]>;
+}
+
+/** Fields PWS computes itself; letting a file override them would corrupt framing or validators. */
+const RESERVED = new Set([
+  'content-length', 'transfer-encoding', 'connection', 'content-encoding', 'content-range',
+  'date', 'server', 'etag', 'last-modified', 'keep-alive', 'upgrade', 'trailer', 'vary',
+]);
+
+/**
+ * Parses the JSON of a headers file: an object whose keys are path globs and whose values are
+ * objects of header name → string value, e.g. {"/**\/*.html": {"Content-Security-Policy": "…"}}.
+ * Rules apply in file order; a later rule's value for the same header wins.
+ * Throws an Error with a one-line message on anything invalid.
+ */
+export function parseHeadersFile(json: string): HeaderRule[] {
+  let data: unknown;
+  try {
+    data = JSON.parse(json);
+  } catch (err) {
+    throw new Error(`not valid JSON (${(err as Error).message})`);
+  }
+  if (typeof data !== 'object' || data === null || Array.isArray(data)) throw new Error('expected an object of "glob": {"Header": "value"}');
+  const rules: HeaderRule[] = [];
+  for (const [glob, headers] of Object.entries(data as Record<string, unknown>)) {
+    if (typeof headers !== 'object' || headers === null || Array.isArray(headers)) throw new Error(`"${glob}": expected an object of headers`);
+    const list: Array<[string, string]> = [];
+    for (const [name, value] of Object.entries(headers as Record<string, unknown>)) {
+      if (name.length === 0 || [...name].some((ch) => TOKEN[ch.charCodeAt(0) & 0xff] !== 1 || ch.charCodeAt(0) > 0x7f)) {
+        throw new Error(`"${glob}": "${name}" is not a valid header name`);
+      }
+      if (RESERVED.has(name.toLowerCase())) throw new Error(`"${glob}": ${name} is set by PWS itself and cannot be overridden`);
+      if (typeof value !== 'string' || [...value].some((ch) => ch.charCodeAt(0) > 0xff || FIELD_VALUE[ch.charCodeAt(0)] !== 1)) {
+        throw new Error(`"${glob}": the value of ${name} must be a string without control characters`);
+      }
+      list.push([name, value.trim()]);
+    }
+    rules.push({ glob, pattern: globToRegExp(glob), headers: list });
+  }
+  return rules;
+}
+
+/** The extra headers for a decoded path, later rules overriding earlier ones. */
+export function headersFor(rules: readonly HeaderRule[], urlPath: string): Array<[string, string]> {
+  if (rules.length === 0) return [];
+  const out = new Map<string, [string, string]>();
+  for (const rule of rules) {
+    if (!rule.pattern.test(urlPath)) continue;
+    for (const h of rule.headers) out.set(h[0].toLowerCase(), h);
+  }
+  return [...out.values()];
+}

@@ -1,0 +1,73 @@
+// Directory listings (DIRECTORY_LISTING=on): entries read from disk, rendered as HTML or JSON.
+
+import fs from 'node:fs';
+import path from 'node:path';
+
+export interface Entry {
+  name: string;
+  directory: boolean;
+  size: number;
+  modified: number;
+}
+
+/** Reads a folder's visible entries: dotfiles hidden, folders first, then by name. */
+export async function readEntries(dir: string): Promise<Entry[]> {
+  const names = await fs.promises.readdir(dir);
+  const entries: Entry[] = [];
+  for (const name of names) {
+    if (name.startsWith('.')) continue;
+    try {
+      const st = await fs.promises.stat(path.join(dir, name));
+      if (!st.isFile() && !st.isDirectory()) continue;
+      entries.push({ name, directory: st.isDirectory(), size: st.isFile() ? st.size : 0, modified: st.mtimeMs });
+    } catch {
+      // a dangling symlink or an entry removed meanwhile: not listed
+    }
+  }
+  return entries.sort((a, b) => (a.directory !== b.directory ? (a.directory ? -1 : 1) : a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
+
+const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+export const escapeHtml = (s: string): string => s.replace(/[&<>"']/g, (c) => ESCAPES[c]);
+
+function humanSize(n: number): string {
+  if (n < 1024) return `${n} B`;
+  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
+  let v = n / 1024;
+  let u = 0;
+  while (v >= 1024 && u < units.length - 1) {
+    v /= 1024;
+    u++;
+  }
+  return `${v.toFixed(1)} ${units[u]}`;
+}
+
+/** The HTML page listing `entries` of the folder at decoded URL path `urlPath` (ends in "/"). */
+export function renderHtml(urlPath: string, entries: readonly Entry[]): string {
+  const title = `Index of ${escapeHtml(urlPath)}`;
+  const rows: string[] = [];
+  if (urlPath !== '/') rows.push('<tr><td><a href="../">../</a></td><td></td><td></td></tr>');
+  for (const e of entries) {
+    const href = encodeURIComponent(e.name) + (e.directory ? '/' : '');
+    const label = escapeHtml(e.name) + (e.directory ? '/' : '');
+    const size = e.directory ? '-' : humanSize(e.size);
+    const modified = new Date(e.modified).toISOString().replace('T', ' ').slice(0, 19);
+    rows.push(`<tr><td><a href="${href}">${label}</a></td><td>${size}</td><td>${modified}</td></tr>`);
+  }
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${title}</title>
+<style>body{font:15px/1.5 system-ui,sans-serif;margin:2rem}table{border-collapse:collapse}td{padding:.15rem 1.5rem .15rem 0}td:nth-child(2){text-align:right}</style>
+</head><body><h1>${title}</h1>
+<table><thead><tr><th align="left">Name</th><th>Size</th><th align="left">Modified (UTC)</th></tr></thead><tbody>
+${rows.join('\n')}
+</tbody></table></body></html>
+`;
+}
+
+/** The same listing as JSON: [{name, type, size, modified}]. */
+export function renderJson(entries: readonly Entry[]): string {
+  return JSON.stringify(
+    entries.map((e) => ({ name: e.name, type: e.directory ? 'directory' : 'file', size: e.size, modified: new Date(e.modified).toISOString() })),
+  );
+}

@@ -1,0 +1,62 @@
+// Compressible types and the compression cache: computed once, shared while pending, bounded.
+
+import zlib from 'node:zlib';
+import { describe, expect, it } from '@jest/globals';
+import { CompressionCache, isCompressible } from '../../../src/static/compress';
+
+describe('isCompressible', () => {
+  it.each([
+    ['text/html; charset=utf-8', true],
+    ['text/javascript; charset=utf-8', true],
+    ['application/json; charset=utf-8', true],
+    ['image/svg+xml', true],
+    ['application/wasm', true],
+    ['application/manifest+json; charset=utf-8', true],
+    ['image/png', false],
+    ['video/mp4', false],
+    ['font/woff2', false],
+    ['application/octet-stream', false],
+  ])('%s → %s', (type, expected) => expect(isCompressible(type)).toBe(expected));
+});
+
+describe('CompressionCache', () => {
+  const text = Buffer.from('hello hello hello hello hello hello '.repeat(100));
+
+  it('compresses once per key and coding, and the bytes decompress to the input', async () => {
+    const cache = new CompressionCache(1 << 20);
+    let reads = 0;
+    const read = async (): Promise<Buffer> => {
+      reads++;
+      return text;
+    };
+    const [a, b] = await Promise.all([cache.get('k', 'br', read), cache.get('k', 'br', read)]);
+    const c = await cache.get('k', 'br', read);
+    expect(reads).toBe(1);
+    expect(a).toBe(b);
+    expect(c).toBe(a);
+    expect(zlib.brotliDecompressSync(a).equals(text)).toBe(true);
+    const g = await cache.get('k', 'gzip', read);
+    expect(reads).toBe(2);
+    expect(zlib.gunzipSync(g).equals(text)).toBe(true);
+  });
+
+  it('evicts the least recently used entries past its byte budget', async () => {
+    const one = (await new CompressionCache(1 << 20).get('x', 'gzip', async () => text)).length;
+    const cache = new CompressionCache(one * 2);
+    let reads = 0;
+    const read = async (): Promise<Buffer> => {
+      reads++;
+      return text;
+    };
+    await cache.get('a', 'gzip', read);
+    await cache.get('b', 'gzip', read);
+    await cache.get('a', 'gzip', read); // a is now the most recent
+    await cache.get('c', 'gzip', read); // evicts b
+    expect(reads).toBe(3);
+    expect(cache.size).toBeLessThanOrEqual(one * 2);
+    await cache.get('a', 'gzip', read);
+    expect(reads).toBe(3);
+    await cache.get('b', 'gzip', read);
+    expect(reads).toBe(4);
+  });
+});
