@@ -39,6 +39,14 @@ export interface Config {
   /** Memory per worker for compressed results kept for reuse. */
   compressionCacheBytes: number;
   maxRanges: number;
+  /** Connections one worker serves at once; more are answered 503 and closed. */
+  maxConnections: number;
+  /** Requests served on one connection before it closes; 0 = unlimited. */
+  maxRequestsPerConnection: number;
+  /** `stdout`, `off`, or a file path (appended to). */
+  accessLog: string;
+  logFormat: 'combined' | 'json';
+  accessLogBufferBytes: number;
 }
 
 /** A configuration mistake: its message is the one line shown to the operator. */
@@ -77,6 +85,11 @@ export const VARIABLES: readonly Variable[] = [
   { name: 'COMPRESSION_MAX_BYTES', fallback: '8388608', meaning: 'largest file compressed on the fly' },
   { name: 'COMPRESSION_CACHE_BYTES', fallback: '67108864', meaning: 'memory per worker for reused compressed results' },
   { name: 'MAX_RANGES', fallback: '16', meaning: 'most ranges honoured in one request; more sends the whole file' },
+  { name: 'MAX_CONNECTIONS', fallback: '10000', meaning: 'connections per worker; past it new ones get 503 and are closed' },
+  { name: 'MAX_REQUESTS_PER_CONNECTION', fallback: '0', meaning: 'requests on one connection before it closes; 0 = unlimited' },
+  { name: 'ACCESS_LOG', fallback: 'stdout', meaning: 'stdout, off, or a file to append access lines to' },
+  { name: 'LOG_FORMAT', fallback: 'combined', meaning: 'access log format: combined (nginx default) or json' },
+  { name: 'ACCESS_LOG_BUFFER_BYTES', fallback: '1048576', meaning: 'access lines buffered per worker; past it lines are dropped and counted' },
 ];
 
 /** Reads `.env` in `dir` if there is one; a missing file is an empty one. */
@@ -186,6 +199,18 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     }
   }
 
+  const logFormat = raw('LOG_FORMAT');
+  if (logFormat !== 'combined' && logFormat !== 'json') fail('LOG_FORMAT', 'expected combined or json');
+  const accessLog = raw('ACCESS_LOG');
+  if (accessLog !== 'stdout' && accessLog !== 'off') {
+    const file = path.resolve(cwd, accessLog);
+    try {
+      fs.closeSync(fs.openSync(file, 'a'));
+    } catch (err) {
+      fail('ACCESS_LOG', `cannot append to ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    }
+  }
+
   return Object.freeze({
     port: int('PORT', 0, 65535, 'expected a port number from 0 to 65535'),
     host: host === '' ? undefined : host,
@@ -210,5 +235,10 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     compressionMaxBytes: int('COMPRESSION_MAX_BYTES', 0, 2 ** 40, 'expected a byte count'),
     compressionCacheBytes: int('COMPRESSION_CACHE_BYTES', 0, 2 ** 40, 'expected a byte count'),
     maxRanges: int('MAX_RANGES', 1, 1000, 'expected a count from 1 to 1000'),
+    maxConnections: int('MAX_CONNECTIONS', 1, 1_000_000, 'expected a count from 1 to 1000000'),
+    maxRequestsPerConnection: int('MAX_REQUESTS_PER_CONNECTION', 0, 2 ** 40, 'expected a count, 0 for unlimited'),
+    accessLog: accessLog === 'stdout' || accessLog === 'off' ? accessLog : path.resolve(cwd, accessLog),
+    logFormat: logFormat as 'combined' | 'json',
+    accessLogBufferBytes: int('ACCESS_LOG_BUFFER_BYTES', 0, 2 ** 30, 'expected a byte count'),
   });
 }

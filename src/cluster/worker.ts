@@ -15,8 +15,20 @@ const ORPHAN_DRAIN_MS = 1000;
 export function runWorker(config: Config): void {
   const pws = createPwsServer(config);
   let stopping = false;
+  let listening = false;
+  let lastAcceptError = 0;
 
   pws.server.on('error', (err: NodeJS.ErrnoException) => {
+    if (listening) {
+      // accept() failing (EMFILE, ENFILE, ENOBUFS) is transient: libuv keeps the listener and
+      // sheds the pending connection; we keep serving and say so at most once a minute.
+      const now = Date.now();
+      if (now - lastAcceptError > 60_000) {
+        lastAcceptError = now;
+        log.warn(`accept failed (${err.code ?? err.message}); still serving`);
+      }
+      return;
+    }
     const message =
       err.code === 'EADDRINUSE'
         ? `port ${config.port} is already in use; choose another with PORT=<port>`
@@ -28,6 +40,7 @@ export function runWorker(config: Config): void {
     }
   });
   pws.server.listen({ port: config.port, host: config.host }, () => {
+    listening = true;
     // pm2's wait_ready: this instance is online only now that it can serve.
     process.send?.('ready');
   });
@@ -44,7 +57,9 @@ export function runWorker(config: Config): void {
     }, deadlineMs);
     deadline.unref();
     const poll = setInterval(() => {
-      if (pws.ctx.connections.size === 0) process.exit(0);
+      if (pws.ctx.connections.size > 0) return;
+      pws.ctx.accessLog?.flushSync();
+      process.exit(0);
     }, 25);
     poll.unref();
   }

@@ -1,20 +1,21 @@
 // One client connection as an explicit state machine: reading a head → reading a body → responding → …
 //
-// Every handler is a named top-level function over the Connection object (no per-request
-// closures). Requests are answered strictly in order; while one is being answered, later
-// pipelined bytes wait in `pending` and reading pauses once they pass a bound.
+// Socket events go to shared top-level handlers that find their Connection through a symbol
+// on the socket: no closures per connection or per request. Requests are answered strictly in
+// order; while one is being answered, later pipelined bytes wait in `pending` and reading
+// pauses once they pass a bound.
 
 import type net from 'node:net';
-import type { ReadStream } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
+import type { AccessLog } from '../access-log';
+import { LF } from '../http/chars';
 import { ChunkedDecoder } from '../http/chunked';
 import { E, errorInfo } from '../http/errors';
-import { LF } from '../http/chars';
 import { emptyHead, NEED_MORE, parseRequestHead, type ParseLimits } from '../http/parser';
 import { BODY_CHUNKED, BODY_LENGTH, emptyFraming, header, interpretHead } from '../http/request';
 import { decodeTarget, type DecodedTarget } from '../http/target';
 import { log } from '../log';
-import { errorReply, serveStatic, type Reply, type Site } from '../static/handler';
+import { errorReply, type Reply, type Site, type StaticRequest } from '../static/handler';
 import { writeReply } from './send';
 
 export const READ_HEAD = 0;
@@ -23,10 +24,18 @@ export const RESPONDING = 2;
 export const CLOSING = 3;
 export const CLOSED = 4;
 
+/** Maps a request to a reply; the static handler in production, anything in tests. */
+export type Handler = (req: StaticRequest, site: Site) => Promise<Reply>;
+
 export interface ConnectionContext {
   limits: ParseLimits;
   maxBodyBytes: number;
+  maxRequestsPerConnection: number;
   site: Site;
+  handle: Handler;
+  accessLog: AccessLog | null;
+  /** Worker id for log lines (cluster worker id, or 0). */
+  worker: number;
   /** True once the worker drains: every response then closes its connection. */
   draining: boolean;
   connections: Set<Connection>;
@@ -41,6 +50,8 @@ const CONTINUE = Buffer.from('HTTP/1.1 100 Continue\r\n\r\n', 'latin1');
 /** Below this many buffered head bytes, the parser re-runs on every packet (cheap, finds errors early). */
 const EAGER_PARSE_BYTES = 1024;
 
+let requestSeq = 0;
+
 export class Connection {
   state = READ_HEAD;
   /** Received bytes not yet consumed, or null. */
@@ -49,10 +60,10 @@ export class Connection {
   readonly framing = emptyFraming();
   bodyRemaining = 0;
   chunked: ChunkedDecoder | null = null;
-  /** The file being streamed, if any; destroyed (closing its descriptor) with the socket. */
-  stream: ReadStream | null = null;
   /** The open file of a streamed response; closed with the socket if the response is cut short. */
   file: FileHandle | null = null;
+  /** Resumes a streamed response waiting for the socket to drain (or to close). */
+  drainWaiter: (() => void) | null = null;
   /** When the current phase started: first byte of a head, last body byte, idle since, or write progress. */
   since = Date.now();
   /** Whether bytes of the next head have arrived (distinguishes "idle" from "slow head"). */
@@ -61,32 +72,59 @@ export class Connection {
   writtenAtSweep = 0;
   peerEnded = false;
   inAdvance = false;
+  served = 0;
+  // The request being answered, for the access log and error reports.
+  seq = 0;
+  start = 0;
+  status = 0;
+  /** Body bytes of the current response: planned, or sent so far while streaming. */
+  bytes = 0;
+  /** Whether any byte of the current response has been written. */
+  headWritten = false;
+  readonly remote: string;
   readonly headLimit: number;
-  /** Field lookup over the current head, made once per connection (not per request). */
-  readonly lookup = (name: string): string | undefined => header(this.head, name);
 
   constructor(
     readonly socket: net.Socket,
     readonly ctx: ConnectionContext,
   ) {
     this.headLimit = ctx.limits.maxUriBytes + ctx.limits.maxHeaderBytes + 64;
+    this.remote = socket.remoteAddress ?? '-';
+  }
+
+  /** Field lookup over the current head (the static handler's view of the request). */
+  header(name: string): string | undefined {
+    return header(this.head, name);
   }
 }
+
+const kConn = Symbol('pws.connection');
+type ConnSocket = net.Socket & { [kConn]: Connection };
 
 /** Wires a new socket to a Connection and registers it for the sweep. */
 export function accept(socket: net.Socket, ctx: ConnectionContext): Connection {
   const conn = new Connection(socket, ctx);
+  (socket as ConnSocket)[kConn] = conn;
   ctx.connections.add(conn);
   socket.setNoDelay(true);
-  socket.on('data', (chunk: Buffer) => onData(conn, chunk));
-  socket.on('end', () => onEnd(conn));
-  socket.on('drain', () => conn.stream?.resume());
-  socket.on('error', () => socket.destroy());
-  socket.on('close', () => onClose(conn));
+  socket.on('data', onData);
+  socket.on('end', onEnd);
+  socket.on('drain', onDrain);
+  socket.on('error', onError);
+  socket.on('close', onClose);
   return conn;
 }
 
-function onData(conn: Connection, chunk: Buffer): void {
+function onData(this: ConnSocket, chunk: Buffer): void {
+  const conn = this[kConn];
+  try {
+    receive(conn, chunk);
+  } catch (err) {
+    internalError(conn, err);
+  }
+}
+
+function receive(conn: Connection, chunk: Buffer): void {
   conn.pending = conn.pending === null ? chunk : Buffer.concat([conn.pending, chunk]);
   if (conn.state === READ_HEAD) {
     if (!conn.headStarted) {
@@ -107,24 +145,36 @@ function onData(conn: Connection, chunk: Buffer): void {
   advance(conn);
 }
 
-function onEnd(conn: Connection): void {
+function onEnd(this: ConnSocket): void {
+  const conn = this[kConn];
   conn.peerEnded = true;
   if (conn.state === READ_HEAD || conn.state === READ_BODY) advance(conn);
   if (conn.state === CLOSING) conn.socket.destroy();
 }
 
-function onClose(conn: Connection): void {
+function onDrain(this: ConnSocket): void {
+  const waiter = this[kConn].drainWaiter;
+  if (waiter !== null) {
+    this[kConn].drainWaiter = null;
+    waiter();
+  }
+}
+
+function onError(this: ConnSocket): void {
+  this.destroy();
+}
+
+function onClose(this: ConnSocket): void {
+  const conn = this[kConn];
+  if (conn.state === RESPONDING && conn.start !== 0) logAccess(conn); // cut short: log what was sent
   conn.state = CLOSED;
   conn.pending = null;
   conn.ctx.connections.delete(conn);
-  if (conn.stream !== null) {
-    conn.stream.destroy();
-    conn.stream = null;
-  }
   if (conn.file !== null) {
     void conn.file.close().catch(() => undefined);
     conn.file = null;
   }
+  onDrain.call(this); // a streamed response waiting for 'drain' wakes up and sees CLOSED
 }
 
 /**
@@ -218,11 +268,19 @@ function readBody(conn: Connection): boolean {
   return true;
 }
 
-/** Routes a complete request: method policy, target decoding, then the static handler. */
-function dispatch(conn: Connection): void {
+function beginResponse(conn: Connection): void {
   conn.state = RESPONDING;
   conn.since = Date.now();
+  conn.start = conn.since;
+  conn.seq = ++requestSeq;
+  conn.headWritten = false;
   conn.writtenAtSweep = conn.socket.bytesWritten;
+}
+
+/** Routes a complete request: method policy, target decoding, then the handler. */
+function dispatch(conn: Connection): void {
+  beginResponse(conn);
+  conn.served++;
   const { method } = conn.head;
   const { site } = conn.ctx;
   // OPTIONS is served when CORS is on (preflights); otherwise it is a method PWS does not serve.
@@ -240,20 +298,50 @@ function dispatch(conn: Connection): void {
     return;
   }
   const headOnly = method === 'HEAD';
-  serveStatic({ method, target, header: conn.lookup }, site).then(
-    (reply) => respond(conn, reply, headOnly),
-    (err: unknown) => {
-      log.error(`request handler failed: ${(err as Error).stack ?? String(err)}`);
-      respond(conn, errorReply(500), headOnly, true);
+  let work: Promise<Reply>;
+  try {
+    work = conn.ctx.handle({ method, target, header: (name) => conn.header(name) }, site);
+  } catch (err) {
+    internalError(conn, err);
+    return;
+  }
+  work.then(
+    (reply) => {
+      try {
+        respond(conn, reply, headOnly);
+      } catch (err) {
+        internalError(conn, err);
+      }
     },
+    (err: unknown) => internalError(conn, err),
   );
 }
 
 /** Answers a request-level error; the connection closes if the error leaves framing in doubt. */
 export function fail(conn: Connection, code: number): void {
   const { status, close } = errorInfo(code);
-  conn.state = RESPONDING;
+  beginResponse(conn);
   respond(conn, errorReply(status), false, close);
+}
+
+/**
+ * A bug, not a client error: logged with the request id; the client gets a 500 if nothing of
+ * the response was sent yet, else the connection is cut. Other connections are unaffected.
+ */
+function internalError(conn: Connection, err: unknown): void {
+  log.error(`request ${conn.ctx.worker}-${conn.seq} (${conn.head.method} ${conn.head.target}) failed: ${(err as Error)?.stack ?? String(err)}`);
+  if (conn.state === CLOSED || conn.state === CLOSING) return;
+  if (conn.headWritten) {
+    conn.socket.destroy();
+    return;
+  }
+  if (conn.start === 0) beginResponse(conn);
+  conn.state = RESPONDING;
+  try {
+    respond(conn, errorReply(500), false, true);
+  } catch {
+    conn.socket.destroy();
+  }
 }
 
 function respond(conn: Connection, reply: Reply, headOnly: boolean, forceClose = false): void {
@@ -261,16 +349,39 @@ function respond(conn: Connection, reply: Reply, headOnly: boolean, forceClose =
     if (reply.body !== null && !Buffer.isBuffer(reply.body)) void reply.body.handle.close().catch(() => undefined);
     return;
   }
-  const keepAlive = !forceClose && conn.framing.keepAlive && !conn.ctx.draining;
+  const { ctx } = conn;
+  const limit = ctx.maxRequestsPerConnection;
+  const keepAlive = !forceClose && conn.framing.keepAlive && !ctx.draining && (limit === 0 || conn.served < limit);
+  conn.status = reply.status;
   writeReply(conn, reply, headOnly, keepAlive, conn.head.versionMinor === 0);
 }
 
+function logAccess(conn: Connection): void {
+  const accessLog = conn.ctx.accessLog;
+  if (accessLog === null) return;
+  accessLog.write({
+    remote: conn.remote,
+    method: conn.head.method || '-',
+    target: conn.head.target || '-',
+    minor: conn.head.versionMinor,
+    status: conn.status,
+    bytes: conn.bytes,
+    referer: conn.header('referer'),
+    userAgent: conn.header('user-agent'),
+    start: conn.start,
+    ms: Date.now() - conn.start,
+    worker: conn.ctx.worker,
+  });
+}
+
 /**
- * Called by the sender once a response is fully handed to the socket: closes the connection
- * or goes back to reading the next (possibly already buffered) request.
+ * Called by the sender once a response is fully handed to the socket: logs it, then closes
+ * the connection or goes back to reading the next (possibly already buffered) request.
  */
 export function finishResponse(conn: Connection, keepAlive: boolean): void {
   if (conn.state === CLOSED) return;
+  logAccess(conn);
+  conn.start = 0;
   if (!keepAlive) {
     closeNow(conn);
     return;

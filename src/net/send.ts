@@ -1,10 +1,12 @@
 // Puts a Reply on the wire: the head with the fields every response carries, then the body.
 
+import type { FileHandle } from 'node:fs/promises';
 import { httpDate } from '../http/date';
 import { responseHead } from '../http/head';
+import type { Span } from '../http/range';
 import type { FileBody, Reply } from '../static/handler';
 import { VERSION } from '../version';
-import { type Connection, finishResponse } from './connection';
+import { CLOSED, type Connection, finishResponse } from './connection';
 
 const SERVER = `PWS/${VERSION}`;
 /** Read size for streamed files: large reads amortise syscalls; backpressure bounds memory. */
@@ -17,18 +19,21 @@ const STREAM_CHUNK_BYTES = 256 * 1024;
  */
 export function writeReply(conn: Connection, reply: Reply, headOnly: boolean, keepAlive: boolean, http10: boolean): void {
   const { body } = reply;
-  const length = body === null ? 0 : Buffer.isBuffer(body) ? body.length : body.size;
+  const bodiless = reply.status === 204 || reply.status === 304;
+  const length = body === null || bodiless ? 0 : Buffer.isBuffer(body) ? body.length : body.size;
   const fields: Array<[string, string | number]> = [['Server', SERVER], ['Date', httpDate()], ...reply.fields];
   // RFC 9110 §8.6: no Content-Length on 204; on 304 it could only repeat the 200's, so it is left out.
-  if (reply.status !== 204 && reply.status !== 304) fields.push(['Content-Length', length]);
+  if (!bodiless) fields.push(['Content-Length', length]);
   fields.push(['X-Content-Type-Options', 'nosniff']);
   if (!keepAlive) fields.push(['Connection', 'close']);
   else if (http10) fields.push(['Connection', 'keep-alive']);
   const head = responseHead(reply.status, fields);
   const { socket } = conn;
+  conn.headWritten = true;
+  conn.bytes = headOnly ? 0 : length;
 
   if (body === null || Buffer.isBuffer(body)) {
-    if (headOnly || body === null || body.length === 0 || reply.status === 304 || reply.status === 204) {
+    if (headOnly || body === null || body.length === 0 || bodiless) {
       socket.write(head);
     } else {
       socket.cork();
@@ -39,57 +44,69 @@ export function writeReply(conn: Connection, reply: Reply, headOnly: boolean, ke
     finishResponse(conn, keepAlive);
     return;
   }
-  if (headOnly) {
+  if (headOnly || bodiless) {
     void body.handle.close().catch(() => undefined);
     socket.write(head);
     finishResponse(conn, keepAlive);
     return;
   }
   socket.write(head);
-  streamFile(conn, body, keepAlive);
+  conn.bytes = 0;
+  conn.file = body.handle;
+  streamParts(conn, body).then(
+    (complete) => {
+      conn.file = null;
+      void body.handle.close().catch(() => undefined);
+      if (complete) finishResponse(conn, keepAlive);
+      else conn.socket.destroy();
+    },
+    () => conn.socket.destroy(),
+  );
 }
 
 /**
- * Streams a file with backpressure: reading pauses while the socket's buffer is full and
- * resumes on 'drain' (see connection.ts). If the file ends early (truncated while being sent)
- * the promised Content-Length cannot be kept, so the connection is destroyed rather than
- * letting the client take a short body for a whole one.
+ * Streams the parts of a file body with backpressure: each chunk is read, then the file's size
+ * and mtime are checked against the version whose head went out, then the chunk is written;
+ * while the socket's buffer is full, reading waits for 'drain'. Resolves true when every byte
+ * went out, false when the client left or the file changed (truncated, rewritten) while being
+ * sent: the promised Content-Length cannot be honoured, so the caller cuts the connection
+ * rather than let a client take mixed or short bytes for the file.
  */
-function streamFile(conn: Connection, file: FileBody, keepAlive: boolean): void {
-  conn.file = file.handle;
-  streamPart(conn, file, 0, 0, keepAlive);
+async function streamParts(conn: Connection, file: FileBody): Promise<boolean> {
+  const { handle } = file;
+  for (const part of file.parts) {
+    if (conn.state === CLOSED) return false;
+    if (Buffer.isBuffer(part)) {
+      conn.bytes += part.length;
+      if (!conn.socket.write(part) && !(await drained(conn))) return false;
+      continue;
+    }
+    if (!(await streamSpan(conn, handle, part, file.fileSize, file.mtimeMs))) return false;
+  }
+  return conn.bytes === file.size;
 }
 
-/** Sends parts[index…] one after another; `sent` counts body bytes so far. */
-function streamPart(conn: Connection, file: FileBody, index: number, sent: number, keepAlive: boolean): void {
-  const { socket } = conn;
-  while (index < file.parts.length) {
-    const part = file.parts[index];
-    if (!Buffer.isBuffer(part)) break;
-    socket.write(part);
-    sent += part.length;
-    index++;
+async function streamSpan(conn: Connection, handle: FileHandle, [first, last]: Span, size: number, mtimeMs: number): Promise<boolean> {
+  let position = first;
+  while (position <= last) {
+    const want = Math.min(STREAM_CHUNK_BYTES, last - position + 1);
+    const chunk = Buffer.allocUnsafe(want);
+    const { bytesRead } = await handle.read(chunk, 0, want, position);
+    if (conn.state === CLOSED) return false;
+    if (bytesRead !== want) return false;
+    const now = await handle.stat();
+    if (now.size !== size || now.mtimeMs !== mtimeMs) return false;
+    position += bytesRead;
+    conn.bytes += bytesRead;
+    if (!conn.socket.write(chunk) && !(await drained(conn))) return false;
   }
-  if (index === file.parts.length) {
-    conn.file = null;
-    void file.handle.close().catch(() => undefined);
-    if (sent !== file.size) socket.destroy();
-    else finishResponse(conn, keepAlive);
-    return;
-  }
-  const [start, end] = file.parts[index] as [number, number];
-  const stream = file.handle.createReadStream({ start, end, highWaterMark: STREAM_CHUNK_BYTES, autoClose: false });
-  conn.stream = stream;
-  let spanBytes = 0;
-  stream.on('data', (chunk: string | Buffer) => {
-    spanBytes += chunk.length;
-    if (!socket.write(chunk)) stream.pause();
-  });
-  stream.on('error', () => socket.destroy());
-  stream.on('end', () => {
-    conn.stream = null;
-    // A file truncated while being sent ends early: the promised length cannot be kept.
-    if (spanBytes !== end - start + 1) socket.destroy();
-    else streamPart(conn, file, index + 1, sent + spanBytes, keepAlive);
+  return true;
+}
+
+/** Waits for the socket to drain; false if it closed instead. */
+function drained(conn: Connection): Promise<boolean> {
+  if (conn.state === CLOSED) return Promise.resolve(false);
+  return new Promise((resolve) => {
+    conn.drainWaiter = () => resolve(conn.state !== CLOSED);
   });
 }

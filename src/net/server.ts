@@ -1,31 +1,71 @@
-// The per-worker TCP server: accepts sockets, tracks connections, enforces timeouts by one sweep.
+// The per-worker TCP server: accepts sockets, caps and tracks connections, enforces timeouts by one sweep.
 
+import cluster from 'node:cluster';
 import fs from 'node:fs';
 import net from 'node:net';
+import { AccessLog } from '../access-log';
 import type { Config } from '../config';
 import { E } from '../http/errors';
-import { createSite } from '../static/handler';
-import { accept, closeNow, fail, type ConnectionContext, type Connection, CLOSING, READ_BODY, READ_HEAD, RESPONDING } from './connection';
+import { responseHead } from '../http/head';
+import { log } from '../log';
+import { createSite, serveStatic } from '../static/handler';
+import {
+  accept,
+  closeNow,
+  fail,
+  type ConnectionContext,
+  type Connection,
+  type Handler,
+  CLOSING,
+  READ_BODY,
+  READ_HEAD,
+  RESPONDING,
+} from './connection';
 
 export interface PwsServer {
   server: net.Server;
   ctx: ConnectionContext;
   /** Stops accepting, lets responses in flight finish, closes idle connections. */
   drain(): void;
-  /** Destroys every connection left. */
+  /** Destroys every connection left and flushes the access log. */
   destroyAll(): void;
 }
 
-/** Creates the server for `config` (not yet listening). */
-export function createPwsServer(config: Config): PwsServer {
+/** Sent, then the socket closed, to a connection past MAX_CONNECTIONS: cheaper than serving it. */
+const BUSY = responseHead(503, [['Content-Length', 0], ['Retry-After', 1], ['Connection', 'close']]);
+const LIMIT_LOG_MS = 60_000;
+
+/** Creates the server for `config` (not yet listening). `handle` replaces the static handler in tests. */
+export function createPwsServer(config: Config, handle: Handler = serveStatic): PwsServer {
   const ctx: ConnectionContext = {
     limits: { maxUriBytes: config.maxUriBytes, maxHeaderBytes: config.maxHeaderBytes, maxHeaders: config.maxHeaders },
     maxBodyBytes: config.maxBodyBytes,
+    maxRequestsPerConnection: config.maxRequestsPerConnection,
     site: createSite(fs.realpathSync(config.staticDir), config, config.compressionCacheBytes),
+    handle,
+    accessLog: config.accessLog === 'off' ? null : AccessLog.open(config.accessLog, config.logFormat, config.accessLogBufferBytes),
+    worker: cluster.worker?.id ?? 0,
     draining: false,
     connections: new Set(),
   };
-  const server = net.createServer({ allowHalfOpen: true }, (socket) => accept(socket, ctx));
+
+  let refused = 0;
+  let lastLimitLog = 0;
+  const server = net.createServer({ allowHalfOpen: true }, (socket) => {
+    if (ctx.connections.size >= config.maxConnections) {
+      refused++;
+      const now = Date.now();
+      if (now - lastLimitLog >= LIMIT_LOG_MS) {
+        lastLimitLog = now;
+        log.warn(`MAX_CONNECTIONS (${config.maxConnections}) reached: ${refused} connection(s) answered 503 so far`);
+      }
+      socket.on('error', () => socket.destroy());
+      socket.end(BUSY);
+      socket.destroySoon();
+      return;
+    }
+    accept(socket, ctx);
+  });
 
   const period = Math.max(50, Math.min(1000, Math.min(config.headersTimeoutMs, config.keepAliveTimeoutMs, config.sendTimeoutMs) / 4));
   const timer = setInterval(() => sweep(ctx, config, Date.now()), period);
@@ -44,6 +84,7 @@ export function createPwsServer(config: Config): PwsServer {
     },
     destroyAll() {
       for (const conn of ctx.connections) conn.socket.destroy();
+      ctx.accessLog?.flushSync();
     },
   };
 }

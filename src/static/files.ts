@@ -47,8 +47,15 @@ export async function openUnder(rootReal: string, segments: readonly string[]): 
   }
 }
 
-/** Reads up to `size` bytes from the start of the file; fewer if it shrank meanwhile. */
-export async function readSmall(handle: FileHandle, size: number): Promise<Buffer> {
+/** Error code of a file that changed (size or mtime) while it was being read. */
+export const CHANGED = 'ECHANGED';
+
+/**
+ * Reads a whole file version: `size` bytes, checking afterwards that the file still has that
+ * size and `mtimeMs`. A file truncated or rewritten meanwhile throws an error with code CHANGED,
+ * so no one is ever sent a mix of two versions.
+ */
+export async function readWhole(handle: FileHandle, size: number, mtimeMs: number): Promise<Buffer> {
   const buf = Buffer.allocUnsafe(size);
   let n = 0;
   while (n < size) {
@@ -56,7 +63,11 @@ export async function readSmall(handle: FileHandle, size: number): Promise<Buffe
     if (bytesRead === 0) break;
     n += bytesRead;
   }
-  return n === size ? buf : buf.subarray(0, n);
+  const st = await handle.stat();
+  if (n !== size || st.size !== size || st.mtimeMs !== mtimeMs) {
+    throw Object.assign(new Error('file changed while being read'), { code: CHANGED });
+  }
+  return buf;
 }
 
 /**

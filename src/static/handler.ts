@@ -16,7 +16,7 @@ import type { Config } from '../config';
 import { corsFields, preflightFields } from '../site/cors';
 import { headersFor } from '../site/headers-file';
 import { CompressionCache, isCompressible, type Coding } from './compress';
-import { isAbsent, openUnder, readSmall, type Opened } from './files';
+import { CHANGED, isAbsent, openUnder, readWhole, type Opened } from './files';
 import { readEntries, renderHtml, renderJson } from './listing';
 import { contentTypeFor } from './mime';
 import { isHidden } from './resolve';
@@ -32,6 +32,9 @@ export interface FileBody {
   handle: FileHandle;
   size: number;
   parts: Array<Span | Buffer>;
+  /** The version the head describes: streaming stops if the file stops matching it. */
+  fileSize: number;
+  mtimeMs: number;
 }
 
 export interface Reply {
@@ -262,7 +265,7 @@ async function negotiate(
   if (sib !== undefined) {
     return { rep: { file: sib, encoding: choice, etag: etagFor(sib.size, sib.mtimeMs, `-${choice === 'br' ? 'br' : 'gz'}`), bytes: null }, siblings };
   }
-  const bytes = await site.compressed.get(`${file.realPath}\0${identity.etag}`, choice, () => readSmall(file.handle, file.size));
+  const bytes = await site.compressed.get(`${file.realPath}\0${identity.etag}`, choice, () => readWhole(file.handle, file.size, file.mtimeMs));
   return { rep: { file, encoding: choice, etag: etagFor(file.size, file.mtimeMs, `-${choice === 'br' ? 'br' : 'gz'}`), bytes }, siblings };
 }
 
@@ -300,10 +303,9 @@ async function partial(
 
 /** A small body is read now (one write later); a large one is streamed by the sender. */
 async function bodyOf(file: OpenFile, parts: Array<Span | Buffer>, length: number): Promise<Buffer | FileBody> {
-  if (file.size > SMALL_FILE_BYTES) return { handle: file.handle, size: length, parts };
+  if (file.size > SMALL_FILE_BYTES) return { handle: file.handle, size: length, parts, fileSize: file.size, mtimeMs: file.mtimeMs };
   try {
-    const whole = await readSmall(file.handle, file.size);
-    if (whole.length !== file.size) throw Object.assign(new Error('file changed while read'), { code: 'ENOENT' });
+    const whole = await readWhole(file.handle, file.size, file.mtimeMs);
     if (parts.length === 1 && !Buffer.isBuffer(parts[0]) && parts[0][0] === 0 && parts[0][1] === file.size - 1) return whole;
     return Buffer.concat(parts.map((p) => (Buffer.isBuffer(p) ? p : whole.subarray(p[0], p[1] + 1))));
   } finally {
@@ -325,7 +327,7 @@ async function notFound(site: Site): Promise<Reply> {
   if (opened?.kind === 'file') {
     try {
       if (opened.size <= SMALL_FILE_BYTES) {
-        return { status: 404, fields: [['Content-Type', HTML]], body: await readSmall(opened.handle, opened.size) };
+        return { status: 404, fields: [['Content-Type', HTML]], body: await readWhole(opened.handle, opened.size, opened.mtimeMs) };
       }
     } finally {
       await opened.handle.close();
@@ -365,6 +367,15 @@ function page(status: number): Buffer {
   return body;
 }
 
+let lastWarn = 0;
+/** One warning per minute at most: a condition that hits every request must not flood the log. */
+function warnRarely(message: string): void {
+  const now = Date.now();
+  if (now - lastWarn < 60_000) return;
+  lastWarn = now;
+  log.warn(message);
+}
+
 /**
  * nginx's errno table: the status for a file-system error, and whether it is worth a log line.
  * "Not there" is the client's doing and quiet; a permission problem is 403; running out of file
@@ -374,8 +385,10 @@ export function errnoStatus(err: unknown): number {
   if (isAbsent(err)) return 404;
   const code = (err as NodeJS.ErrnoException).code;
   if (code === 'EACCES' || code === 'EPERM') return 403;
+  // Being rewritten right now: nothing consistent to send; the client may retry in a moment.
+  if (code === CHANGED) return 503;
   if (code === 'EMFILE' || code === 'ENFILE') {
-    log.warn(`out of file descriptors (${code}); answering 503`);
+    warnRarely(`out of file descriptors (${code}); answering 503`);
     return 503;
   }
   log.error(`unexpected file-system error: ${(err as Error).message}`);
