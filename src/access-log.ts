@@ -119,11 +119,25 @@ export class AccessLog {
   /** Starts an asynchronous write of what is queued (one write in flight at a time). */
   flush(): void {
     if (this.writing || this.queue.length === 0) return;
+    const lines = this.queue.length;
     const chunk = this.take();
+    const taken = lines - this.queue.length;
     this.writing = true;
-    fs.write(this.fd, chunk, (err) => {
+    fs.write(this.fd, chunk, (err, written) => {
       this.writing = false;
-      if (err) log.warn(`access log write failed: ${err.message}`);
+      if (err?.code === 'EAGAIN') {
+        // A non-blocking destination is full: keep the chunk for the next attempt (the timer's).
+        this.queue.unshift(chunk.toString());
+        this.queued += chunk.length;
+        return;
+      }
+      if (err) {
+        this.dropped += taken;
+        log.warn(`access log write failed: ${err.message}`);
+      } else if (written < chunk.length) {
+        this.queue.unshift(chunk.subarray(written).toString());
+        this.queued += chunk.length - written;
+      }
       if (this.queued >= WRITE_BYTES) this.flush();
     });
   }

@@ -20,6 +20,11 @@ export function backoffDelay(recentCrashes: number): number {
 }
 
 export function runPrimary(config: Config): void {
+  // Workers accept on the shared socket themselves (SCHED_NONE) unless the operator chose
+  // otherwise with Node's own NODE_CLUSTER_SCHED_POLICY. Round-robin makes the primary accept
+  // every connection and pass it over IPC: slower for new connections, and under descriptor
+  // exhaustion its queue of passed sockets was seen to wedge for good (see README).
+  if (process.env.NODE_CLUSTER_SCHED_POLICY === undefined) cluster.schedulingPolicy = cluster.SCHED_NONE;
   /** Workers asked to stop: their exit is expected and not replaced. */
   const retiring = new Set<Worker>();
   /** Replacements forked by a reload that have not listened yet: if one dies, the reload stops instead. */

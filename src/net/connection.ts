@@ -76,6 +76,8 @@ export class Connection {
   // The request being answered, for the access log and error reports.
   seq = 0;
   start = 0;
+  /** performance.now() at the start, for the request time in the log. */
+  startHr = 0;
   status = 0;
   /** Body bytes of the current response: planned, or sent so far while streaming. */
   bytes = 0;
@@ -272,6 +274,7 @@ function beginResponse(conn: Connection): void {
   conn.state = RESPONDING;
   conn.since = Date.now();
   conn.start = conn.since;
+  conn.startHr = performance.now();
   conn.seq = ++requestSeq;
   conn.headWritten = false;
   conn.writtenAtSweep = conn.socket.bytesWritten;
@@ -369,7 +372,7 @@ function logAccess(conn: Connection): void {
     referer: conn.header('referer'),
     userAgent: conn.header('user-agent'),
     start: conn.start,
-    ms: Date.now() - conn.start,
+    ms: performance.now() - conn.startHr,
     worker: conn.ctx.worker,
   });
 }

@@ -24,6 +24,8 @@ export interface StartOptions {
   cwd?: string;
   /** The entry point to run (default: this checkout's dist/main.js). */
   main?: string;
+  /** Run as this user (and group) id; for tests of permissions when the suite runs as root. */
+  uid?: number;
 }
 
 /** Environment for the child: this process's, minus anything PWS reads, plus `extra`. */
@@ -41,6 +43,7 @@ export function startServer(opts: StartOptions): Promise<Running> {
     cwd,
     env: childEnv({ PORT: '0', HOST: '127.0.0.1', WORKERS: String(opts.workers ?? 2), STATIC_DIR: opts.staticDir, ...opts.env }),
     stdio: ['ignore', 'pipe', 'pipe'],
+    ...(opts.uid === undefined ? {} : { uid: opts.uid, gid: opts.uid }),
   });
   let stdout = '';
   let stderr = '';

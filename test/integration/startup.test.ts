@@ -39,10 +39,9 @@ describe('start-up', () => {
     [{ KEEP_ALIVE_TIMEOUT_MS: 'soon' }, 'KEEP_ALIVE_TIMEOUT_MS'],
   ])('%j stops with one line naming the variable, exit code 1', async (bad, name) => {
     const { code, stdout, stderr } = await runToExit({ STATIC_DIR: site, PORT: '0', ...bad });
-    expect(code).toBe(1);
-    expect(stdout).toBe('');
     const lines = stderr.trim().split('\n');
-    expect(lines).toHaveLength(1);
+    // One assertion over everything, so a failure shows the whole output.
+    expect({ code, stdout, lines: lines.length, stderr }).toEqual({ code: 1, stdout: '', lines: 1, stderr });
     expect(lines[0]).toMatch(new RegExp(`^pws: ${name}=".*" is invalid: .+`));
     expect(stderr).not.toMatch(/\n\s+at /);
   });
