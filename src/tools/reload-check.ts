@@ -8,22 +8,10 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { LoadClient, type LoadStats } from './load';
+import { freePort, MAIN, REPO, sleep } from './measure';
 
-const REPO = path.join(__dirname, '..', '..');
-const MAIN = path.join(REPO, 'dist', 'main.js');
 const PM2 = path.join(REPO, 'node_modules', 'pm2', 'bin', 'pm2');
 const ROUNDS = 3;
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const p = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(p));
-    });
-  });
-}
 
 function makeSite(): { dir: string; expected: Map<string, Buffer> } {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pws-reload-check-'));

@@ -1,0 +1,94 @@
+// Shared pieces of the measuring tools: start PWS on a free loopback port, read a process's
+// memory, time requests on fresh connections.
+
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+
+export const REPO = path.join(__dirname, '..', '..');
+export const MAIN = path.join(REPO, 'dist', 'main.js');
+
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = net.createServer().listen(0, '127.0.0.1', () => {
+      const p = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(p));
+    });
+  });
+}
+
+export interface Started {
+  proc: ChildProcess;
+  port: number;
+  stderr: () => string;
+  stop: () => Promise<void>;
+}
+
+/** Starts dist/main.js with `env` on a free port of 127.0.0.1 and waits until it listens. */
+export async function startPws(env: Record<string, string>): Promise<Started> {
+  const port = await freePort();
+  const proc = spawn(process.execPath, [MAIN], {
+    cwd: fs.mkdtempSync(path.join(os.tmpdir(), 'pws-tool-')),
+    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', ACCESS_LOG: 'off', STATIC_DIR: path.join(REPO, 'static'), ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  proc.stdout?.on('data', (d: Buffer) => (out += d.toString()));
+  proc.stderr?.on('data', (d: Buffer) => (err += d.toString()));
+  for (let i = 0; i < 300 && !out.includes('listening on port'); i++) await sleep(20);
+  if (!out.includes('listening on port')) throw new Error(`PWS did not start: ${err}`);
+  return {
+    proc,
+    port,
+    stderr: () => err,
+    stop: async () => {
+      proc.kill('SIGTERM');
+      await new Promise((r) => proc.once('exit', r));
+    },
+  };
+}
+
+/** Child process ids of `pid`. */
+export function children(pid: number): number[] {
+  const out: number[] = [];
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
+      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid) out.push(Number(entry));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return out;
+}
+
+/** Memory of a process from /proc/<pid>/smaps_rollup, in bytes: Rss, Pss and Private_Dirty. */
+export function memory(pid: number): { rss: number; pss: number; privateDirty: number } {
+  const text = fs.readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
+  const kb = (name: string): number => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(text)?.[1] ?? 0) * 1024;
+  return { rss: kb('Rss'), pss: kb('Pss'), privateDirty: kb('Private_Dirty') };
+}
+
+/** Latency of one GET on a fresh connection, in ms; NaN if it did not answer 200. */
+export function timedGet(port: number, target = '/'): Promise<number> {
+  return new Promise((resolve) => {
+    const t0 = performance.now();
+    const s = net.connect(port, '127.0.0.1', () => s.write(`GET ${target} HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n`));
+    let got = '';
+    s.on('data', (d: Buffer) => (got += d.toString('latin1')));
+    s.on('error', () => resolve(NaN));
+    s.on('close', () => resolve(got.startsWith('HTTP/1.1 200 ') ? performance.now() - t0 : NaN));
+  });
+}
+
+/** The p-th percentile (0..100) of `values`. */
+export function percentile(values: number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+}
