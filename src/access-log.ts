@@ -142,6 +142,13 @@ export class AccessLog {
     });
   }
 
+  /** Stops the flush timer and forgets what is queued (for a destination that is gone). */
+  discard(): void {
+    clearInterval(this.timer);
+    this.queue = [];
+    this.queued = 0;
+  }
+
   /** Writes everything left, synchronously: for a worker about to exit. */
   flushSync(): void {
     clearInterval(this.timer);

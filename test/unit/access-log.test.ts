@@ -75,6 +75,7 @@ describe('AccessLog', () => {
     for (let i = 0; i < 20_000; i++) log.write(entry);
     expect(log.droppedLines).toBeGreaterThan(10_000);
     expect(log.droppedLines).toBeLessThan(20_000);
+    log.discard();
     fs.closeSync(fd);
   });
 });
