@@ -140,6 +140,7 @@ describe('graceful shutdown (SIGTERM)', () => {
     server = await startServer({ staticDir: root, workers: 2 });
     const s = server;
     const sock = net.connect(s.port, '127.0.0.1');
+    sock.on('error', () => undefined);
     sock.write('GET /big50.bin HTTP/1.1\r\nHost: t\r\n\r\n');
     let received = 0;
     let sigtermAt = 0;
