@@ -7,6 +7,18 @@ import path from 'node:path';
 
 export const MAIN = path.join(__dirname, '..', '..', 'dist', 'main.js');
 
+const created: string[] = [];
+process.on('exit', () => {
+  for (const dir of created) fs.rmSync(dir, { recursive: true, force: true });
+});
+
+/** A new temporary folder (real path), removed when the test process exits. */
+export function tempDir(prefix: string): string {
+  const dir = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), prefix)));
+  created.push(dir);
+  return dir;
+}
+
 export interface Running {
   port: number;
   proc: ChildProcess;
@@ -38,7 +50,7 @@ export function childEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
 }
 
 export function startServer(opts: StartOptions): Promise<Running> {
-  const cwd = opts.cwd ?? fs.mkdtempSync(path.join(os.tmpdir(), 'pws-cwd-'));
+  const cwd = opts.cwd ?? tempDir('pws-cwd-');
   const proc = spawn(process.execPath, [opts.main ?? MAIN], {
     cwd,
     env: childEnv({ PORT: '0', HOST: '127.0.0.1', WORKERS: String(opts.workers ?? 2), STATIC_DIR: opts.staticDir, ...opts.env }),
@@ -86,7 +98,7 @@ export function startServer(opts: StartOptions): Promise<Running> {
 
 /** Creates a temporary site folder with the given files (paths relative, parents created). */
 export function makeSite(files: Record<string, string | Buffer>): string {
-  const base = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'pws-site-')));
+  const base = tempDir('pws-site-');
   const root = path.join(base, 'www');
   fs.mkdirSync(root);
   for (const [rel, content] of Object.entries(files)) {

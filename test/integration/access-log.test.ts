@@ -2,11 +2,10 @@
 // flushed within a second and completely on a graceful shutdown.
 
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from '@jest/globals';
 import { exchange, get } from '../helpers/raw';
-import { makeSite, startServer, waitFor } from '../helpers/server';
+import { makeSite, startServer, waitFor, tempDir } from '../helpers/server';
 
 const site = makeSite({ 'index.html': 'home' });
 
@@ -31,7 +30,7 @@ describe('access log', () => {
   });
 
   it('writes JSON lines to a file and loses none on SIGTERM', async () => {
-    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'pws-log-')), 'access.log');
+    const file = path.join(tempDir('pws-log-'), 'access.log');
     const s = await startServer({ staticDir: site, workers: 2, env: { ACCESS_LOG: file, LOG_FORMAT: 'json' } });
     const batch = 'GET / HTTP/1.1\r\nHost: t\r\n\r\n'.repeat(49) + 'GET / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n';
     const ex = await exchange(s.port, batch);

@@ -5,13 +5,12 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { loadConfig } from '../../src/config';
 import { createPwsServer } from '../../src/net/server';
 import { exchange, get } from '../helpers/raw';
-import { makeSite, startServer, waitFor, workerPids, type Running } from '../helpers/server';
+import { makeSite, startServer, waitFor, workerPids, type Running, tempDir } from '../helpers/server';
 
 const SIZE = 32 * 1024 * 1024;
 let root: string;
@@ -110,7 +109,7 @@ describe('a file changing while it is sent', () => {
 
 describe('an exception inside a request handler', () => {
   it('ends that request with a 500, logs it with a request id, and keeps serving', async () => {
-    const cwd = fs.mkdtempSync(path.join(os.tmpdir(), 'pws-cwd-'));
+    const cwd = tempDir('pws-cwd-');
     const config = loadConfig({ STATIC_DIR: root, PORT: '0', HOST: '127.0.0.1', ACCESS_LOG: 'off' }, cwd);
     let calls = 0;
     const pws = createPwsServer(config, async (req) => {

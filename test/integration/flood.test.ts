@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { get } from '../helpers/raw';
-import { childEnv, MAIN, makeSite, waitFor, workerPids } from '../helpers/server';
+import { childEnv, MAIN, makeSite, waitFor, workerPids, tempDir } from '../helpers/server';
 
 const FLOOD = `
 const net = require('node:net');
@@ -37,7 +37,7 @@ beforeAll(async () => {
   proc = spawn('bash', ['-c', `ulimit -n 2048 && exec "${process.execPath}" "${MAIN}"`], {
     env: childEnv({ PORT: '0', HOST: '127.0.0.1', WORKERS: '2', STATIC_DIR: site, ACCESS_LOG: 'off', KEEP_ALIVE_TIMEOUT_MS: '1000', HEADERS_TIMEOUT_MS: '1000' }),
     stdio: ['ignore', 'pipe', 'pipe'],
-    cwd: fs.mkdtempSync('/tmp/pws-cwd-'),
+    cwd: tempDir('pws-cwd-'),
   });
   let stdout = '';
   proc.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));

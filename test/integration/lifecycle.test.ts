@@ -3,12 +3,11 @@
 
 import fs from 'node:fs';
 import net from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { LoadClient } from '../../src/tools/load';
 import { get } from '../helpers/raw';
-import { alive, makeSite, startServer, waitFor, workerPids, type Running } from '../helpers/server';
+import { alive, makeSite, startServer, waitFor, workerPids, type Running, tempDir } from '../helpers/server';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const small = Buffer.from('<h1>home</h1>');
@@ -81,7 +80,7 @@ describe('rolling restart (SIGHUP)', () => {
 
   it('picks up new code on disk', async () => {
     // A private copy of the build whose package.json version we can change.
-    const app = fs.mkdtempSync(path.join(os.tmpdir(), 'pws-app-'));
+    const app = tempDir('pws-app-');
     fs.cpSync(path.join(__dirname, '..', '..', 'dist'), path.join(app, 'dist'), { recursive: true });
     fs.symlinkSync(path.join(__dirname, '..', '..', 'node_modules'), path.join(app, 'node_modules'));
     fs.writeFileSync(path.join(app, 'package.json'), JSON.stringify({ version: '1.0.0' }));

@@ -136,7 +136,9 @@ describe('file-system refusals are never a 500', () => {
     // Root reads anything: run the server as nobody, with the site readable to it.
     const asRoot = process.getuid?.() === 0;
     if (asRoot) {
-      for (let d = site; d !== path.dirname(d) && d.startsWith(path.dirname(path.dirname(site))); d = path.dirname(d)) fs.chmodSync(d, 0o755);
+      // The site and the temporary folder around it; never anything above (not /tmp itself).
+      fs.chmodSync(site, 0o755);
+      fs.chmodSync(path.dirname(site), 0o755);
       fs.chmodSync(path.join(site, 'index.html'), 0o644);
     }
     const cwd = fs.mkdtempSync(path.join(path.dirname(site), 'cwd-'));

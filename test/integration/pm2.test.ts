@@ -5,12 +5,11 @@
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { LoadClient } from '../../src/tools/load';
 import { get } from '../helpers/raw';
-import { childEnv, makeSite } from '../helpers/server';
+import { childEnv, makeSite, tempDir } from '../helpers/server';
 
 const REPO = path.join(__dirname, '..', '..');
 const PM2 = path.join(REPO, 'node_modules', 'pm2', 'bin', 'pm2');
@@ -42,9 +41,9 @@ const body = Buffer.from('<h1>served via .env under pm2</h1>');
 const medium = Buffer.alloc(100 * 1024, 'q');
 
 beforeAll(async () => {
-  pm2Home = fs.mkdtempSync(path.join(os.tmpdir(), 'pws-pm2home-'));
+  pm2Home = tempDir('pws-pm2home-');
   // The app folder: this build and ecosystem file, plus a .env of its own.
-  app = fs.mkdtempSync(path.join(os.tmpdir(), 'pws-pm2app-'));
+  app = tempDir('pws-pm2app-');
   fs.copyFileSync(path.join(REPO, 'ecosystem.config.js'), path.join(app, 'ecosystem.config.js'));
   for (const entry of ['dist', 'node_modules', 'package.json']) fs.symlinkSync(path.join(REPO, entry), path.join(app, entry));
   const site = makeSite({ 'index.html': body, 'medium.bin': medium });

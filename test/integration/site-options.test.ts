@@ -2,11 +2,10 @@
 // listings, CORS with preflight, HEADERS_FILE, and the always-on nosniff and octet-stream rules.
 
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { exchange, get } from '../helpers/raw';
-import { makeSite, startServer, type Running } from '../helpers/server';
+import { makeSite, startServer, type Running, tempDir } from '../helpers/server';
 
 const files = {
   'index.html': '<h1>app</h1>',
@@ -24,7 +23,7 @@ let custom: Running;
 let listOrigins: Running;
 beforeAll(async () => {
   const root = makeSite(files);
-  const cwd = fs.mkdtempSync(path.join(os.tmpdir(), 'pws-cwd-'));
+  const cwd = tempDir('pws-cwd-');
   fs.writeFileSync(
     path.join(cwd, 'headers.json'),
     JSON.stringify({ '/**': { 'Cross-Origin-Opener-Policy': 'same-origin' }, '*.html': { 'Content-Security-Policy': "default-src 'self'" }, '/sw.js': { 'Service-Worker-Allowed': '/' } }),

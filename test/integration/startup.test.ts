@@ -3,17 +3,16 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from '@jest/globals';
 import { get } from '../helpers/raw';
-import { childEnv, MAIN, makeSite, startServer } from '../helpers/server';
+import { childEnv, MAIN, makeSite, startServer, tempDir } from '../helpers/server';
 
 /** Runs dist/main.js to its exit with `env`; resolves with the exit code and output. */
 function runToExit(env: Record<string, string>, cwd?: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     const proc = spawn(process.execPath, [MAIN], {
-      cwd: cwd ?? fs.mkdtempSync(path.join(os.tmpdir(), 'pws-cwd-')),
+      cwd: cwd ?? tempDir('pws-cwd-'),
       env: childEnv(env),
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -60,7 +59,7 @@ describe('start-up', () => {
   });
 
   it('reads .env from the working directory, below the environment', async () => {
-    const cwd = fs.mkdtempSync(path.join(os.tmpdir(), 'pws-cwd-'));
+    const cwd = tempDir('pws-cwd-');
     const other = makeSite({ 'index.html': 'from .env' });
     fs.writeFileSync(path.join(cwd, '.env'), `STATIC_DIR=${other}\nWORKERS=7\n`);
     const server = await startServer({ staticDir: '', cwd, env: { STATIC_DIR: '', WORKERS: '1' } });

@@ -3,8 +3,8 @@
 
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
+import { tempDir } from '../helpers/server';
 import { describe, expect, it } from '@jest/globals';
 import { AccessLog, clfTime, formatEntry, type AccessEntry } from '../../src/access-log';
 
@@ -55,7 +55,7 @@ describe('formatEntry', () => {
 
 describe('AccessLog', () => {
   it('writes queued lines to its file on flushSync', () => {
-    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'pws-log-')), 'access.log');
+    const file = path.join(tempDir('pws-log-'), 'access.log');
     const log = AccessLog.open(file, 'combined', 1 << 20);
     for (let i = 0; i < 3; i++) log.write({ ...entry, status: 200 + i });
     log.flushSync();
@@ -65,7 +65,7 @@ describe('AccessLog', () => {
 
   it('drops and counts lines when the destination is stuck, never blocking and never growing past its bound', () => {
     // A FIFO nobody reads: writes fill the pipe, then the one write in flight waits forever.
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pws-fifo-'));
+    const dir = tempDir('pws-fifo-');
     const fifo = path.join(dir, 'pipe');
     execFileSync('mkfifo', [fifo]);
     const fd = fs.openSync(fifo, fs.constants.O_RDWR | fs.constants.O_NONBLOCK);

@@ -2,13 +2,14 @@
 
 import fs from 'node:fs';
 import os from 'node:os';
+import { tempDir } from '../helpers/server';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { ConfigError, loadConfig, VARIABLES } from '../../src/config';
 
 let dir: string;
 beforeEach(() => {
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pws-config-'));
+  dir = tempDir('pws-config-');
   fs.mkdirSync(path.join(dir, 'static'));
 });
 afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));

@@ -1,11 +1,11 @@
 // The root wall: containment on real paths, hidden dot-segments, and what openUnder lets out.
 
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { openUnder } from '../../../src/static/files';
+import { tempDir } from '../../helpers/server';
 import { candidatePath, isHidden, isInside } from '../../../src/static/resolve';
 
 describe('isInside', () => {
@@ -47,7 +47,7 @@ describe('openUnder', () => {
   let base: string;
   let root: string;
   beforeAll(() => {
-    base = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'pws-resolve-')));
+    base = fs.realpathSync(tempDir('pws-resolve-'));
     root = path.join(base, 'www');
     fs.mkdirSync(path.join(root, 'sub'), { recursive: true });
     fs.writeFileSync(path.join(root, 'a.txt'), 'A');
