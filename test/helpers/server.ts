@@ -8,11 +8,13 @@ import path from 'node:path';
 export const MAIN = path.join(__dirname, '..', '..', 'dist', 'main.js');
 
 const created: string[] = [];
-process.on('exit', () => {
-  for (const dir of created) fs.rmSync(dir, { recursive: true, force: true });
-});
 
-/** A new temporary folder (real path), removed when the test process exits. */
+/** Removes every folder tempDir made (run after each test file by test/helpers/cleanup.ts). */
+export function removeTempDirs(): void {
+  for (const dir of created.splice(0)) fs.rmSync(dir, { recursive: true, force: true });
+}
+
+/** A new temporary folder (real path), removed after the test file. */
 export function tempDir(prefix: string): string {
   const dir = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), prefix)));
   created.push(dir);
