@@ -47,6 +47,12 @@ export interface Config {
   accessLog: string;
   logFormat: 'combined' | 'json';
   accessLogBufferBytes: number;
+  /** Memory per worker for cached small-file responses. */
+  cacheMaxBytes: number;
+  /** Largest file whose response is cached (and read whole rather than streamed). */
+  cacheMaxFileBytes: number;
+  /** How long a cached response is used before the file is looked at again. */
+  cacheValidateMs: number;
 }
 
 /** A configuration mistake: its message is the one line shown to the operator. */
@@ -89,6 +95,9 @@ export const VARIABLES: readonly Variable[] = [
   { name: 'MAX_REQUESTS_PER_CONNECTION', fallback: '0', meaning: 'requests on one connection before it closes; 0 = unlimited' },
   { name: 'ACCESS_LOG', fallback: 'stdout', meaning: 'stdout, off, or a file to append access lines to' },
   { name: 'LOG_FORMAT', fallback: 'combined', meaning: 'access log format: combined (nginx default) or json' },
+  { name: 'CACHE_MAX_BYTES', fallback: '67108864', meaning: 'memory per worker for cached small-file responses; 0 turns the cache off' },
+  { name: 'CACHE_MAX_FILE_BYTES', fallback: '1048576', meaning: 'largest file whose response is cached' },
+  { name: 'CACHE_VALIDATE_MS', fallback: '1000', meaning: 'a cached response is used this long before the file is checked again' },
   { name: 'ACCESS_LOG_BUFFER_BYTES', fallback: '1048576', meaning: 'access lines buffered per worker; past it lines are dropped and counted' },
 ];
 
@@ -240,5 +249,8 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     accessLog: accessLog === 'stdout' || accessLog === 'off' ? accessLog : path.resolve(cwd, accessLog),
     logFormat: logFormat as 'combined' | 'json',
     accessLogBufferBytes: int('ACCESS_LOG_BUFFER_BYTES', 0, 2 ** 30, 'expected a byte count'),
+    cacheMaxBytes: int('CACHE_MAX_BYTES', 0, 2 ** 40, 'expected a byte count'),
+    cacheMaxFileBytes: int('CACHE_MAX_FILE_BYTES', 0, 2 ** 31 - 1, 'expected a byte count'),
+    cacheValidateMs: int('CACHE_VALIDATE_MS', 0, 86_400_000, 'expected milliseconds from 0 to 86400000'),
   });
 }

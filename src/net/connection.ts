@@ -16,7 +16,8 @@ import { BODY_CHUNKED, BODY_LENGTH, emptyFraming, header, interpretHead } from '
 import { decodeTarget, type DecodedTarget } from '../http/target';
 import { log } from '../log';
 import { errorReply, type Reply, type Site, type StaticRequest } from '../static/handler';
-import { writeReply } from './send';
+import { cacheKey, modeIndex, type CachedReply } from '../static/reply-cache';
+import { replyHead, writeBuffered, writeReply } from './send';
 
 export const READ_HEAD = 0;
 export const READ_BODY = 1;
@@ -46,6 +47,9 @@ const KNOWN_METHODS = new Set(['POST', 'PUT', 'DELETE', 'CONNECT', 'OPTIONS', 'T
 const ALLOW: Array<[string, string]> = [['Allow', 'GET, HEAD']];
 const ALLOW_CORS: Array<[string, string]> = [['Allow', 'GET, HEAD, OPTIONS']];
 const CONTINUE = Buffer.from('HTTP/1.1 100 Continue\r\n\r\n', 'latin1');
+
+/** Cached bodies up to this size are stored joined to their head. */
+const JOIN_BODY_BYTES = 16 * 1024;
 
 /** Below this many buffered head bytes, the parser re-runs on every packet (cheap, finds errors early). */
 const EAGER_PARSE_BYTES = 1024;
@@ -293,6 +297,15 @@ function dispatch(conn: Connection): void {
     else respond(conn, errorReply(errorInfo(E.METHOD_NOT_IMPLEMENTED).status), false);
     return;
   }
+  // The hot path: a response cached for exactly this target and these request fields.
+  const key = options ? null : cacheKey(conn.head.target, conn.head.names, conn.head.values);
+  if (key !== null) {
+    const hit = site.replies.get(key, conn.since);
+    if (hit !== undefined) {
+      respondCached(conn, hit, method === 'HEAD');
+      return;
+    }
+  }
   let target: DecodedTarget | number;
   if (options && conn.head.target === '*') target = { segments: [], trailingSlash: true, rawPath: '*', query: '' };
   else target = decodeTarget(conn.head.target);
@@ -311,6 +324,7 @@ function dispatch(conn: Connection): void {
   work.then(
     (reply) => {
       try {
+        if (key !== null) site.replies.set(key, reply, Date.now());
         respond(conn, reply, headOnly);
       } catch (err) {
         internalError(conn, err);
@@ -347,16 +361,46 @@ function internalError(conn: Connection, err: unknown): void {
   }
 }
 
+/** Whether the connection stays open after the current response. */
+function keepsAlive(conn: Connection): boolean {
+  const { ctx } = conn;
+  const limit = ctx.maxRequestsPerConnection;
+  return conn.framing.keepAlive && !ctx.draining && (limit === 0 || conn.served < limit);
+}
+
 function respond(conn: Connection, reply: Reply, headOnly: boolean, forceClose = false): void {
   if (conn.state === CLOSED) {
     if (reply.body !== null && !Buffer.isBuffer(reply.body)) void reply.body.handle.close().catch(() => undefined);
     return;
   }
-  const { ctx } = conn;
-  const limit = ctx.maxRequestsPerConnection;
-  const keepAlive = !forceClose && conn.framing.keepAlive && !ctx.draining && (limit === 0 || conn.served < limit);
   conn.status = reply.status;
-  writeReply(conn, reply, headOnly, keepAlive, conn.head.versionMinor === 0);
+  writeReply(conn, reply, headOnly, !forceClose && keepsAlive(conn), conn.head.versionMinor === 0);
+}
+
+/** Writes a cached reply: its head for this second and connection mode is built at most once. */
+function respondCached(conn: Connection, hit: CachedReply, headOnly: boolean): void {
+  const keepAlive = keepsAlive(conn);
+  const http10 = conn.head.versionMinor === 0;
+  const second = Math.floor(conn.since / 1000);
+  const { replies } = conn.ctx.site;
+  if (hit.second !== second) {
+    hit.second = second;
+    replies.setWire(hit, null, null);
+  }
+  const { reply } = hit;
+  const bodiless = headOnly || reply.status === 304;
+  const body = bodiless ? null : (reply.body as Buffer | null);
+  const mode = modeIndex(headOnly, keepAlive, http10);
+  let wire = hit.wire[mode];
+  if (wire === undefined) {
+    wire = replyHead(reply, keepAlive, http10);
+    // Small bodies ride in the same buffer as the head: one write(2) instead of a writev(2).
+    if (body !== null && body.length <= JOIN_BODY_BYTES) wire = Buffer.concat([wire, body]);
+    replies.setWire(hit, mode, wire);
+  }
+  conn.status = reply.status;
+  conn.bytes = bodiless ? 0 : hit.size;
+  writeBuffered(conn, wire, body !== null && body.length > JOIN_BODY_BYTES ? body : null, keepAlive);
 }
 
 function logAccess(conn: Connection): void {

@@ -17,33 +17,51 @@ const STREAM_CHUNK_BYTES = 256 * 1024;
  * `http10` adds `Connection: keep-alive` where an HTTP/1.0 connection persists.
  * Calls finishResponse once everything is handed to the socket.
  */
-export function writeReply(conn: Connection, reply: Reply, headOnly: boolean, keepAlive: boolean, http10: boolean): void {
+/** Body length of a reply as Content-Length states it (0 for 204 and 304). */
+function contentLength(reply: Reply): number {
   const { body } = reply;
-  const bodiless = reply.status === 204 || reply.status === 304;
-  const length = body === null || bodiless ? 0 : Buffer.isBuffer(body) ? body.length : body.size;
+  if (body === null || reply.status === 204 || reply.status === 304) return 0;
+  return Buffer.isBuffer(body) ? body.length : body.size;
+}
+
+/** The head of `reply` with the fields every response carries, for one connection mode. */
+export function replyHead(reply: Reply, keepAlive: boolean, http10: boolean): Buffer {
   const fields: Array<[string, string | number]> = [['Server', SERVER], ['Date', httpDate()], ...reply.fields];
   // RFC 9110 §8.6: no Content-Length on 204; on 304 it could only repeat the 200's, so it is left out.
-  if (!bodiless) fields.push(['Content-Length', length]);
+  if (reply.status !== 204 && reply.status !== 304) fields.push(['Content-Length', contentLength(reply)]);
   fields.push(['X-Content-Type-Options', 'nosniff']);
   if (!keepAlive) fields.push(['Connection', 'close']);
   else if (http10) fields.push(['Connection', 'keep-alive']);
-  const head = responseHead(reply.status, fields);
+  return responseHead(reply.status, fields);
+}
+
+/** Writes a head and an in-memory body with one writev (cork), then finishes the response. */
+export function writeBuffered(conn: Connection, head: Buffer, body: Buffer | null, keepAlive: boolean): void {
   const { socket } = conn;
   conn.headWritten = true;
-  conn.bytes = headOnly ? 0 : length;
+  if (body === null || body.length === 0) {
+    socket.write(head);
+  } else {
+    socket.cork();
+    socket.write(head);
+    socket.write(body);
+    socket.uncork();
+  }
+  finishResponse(conn, keepAlive);
+}
+
+export function writeReply(conn: Connection, reply: Reply, headOnly: boolean, keepAlive: boolean, http10: boolean): void {
+  const { body } = reply;
+  const bodiless = reply.status === 204 || reply.status === 304;
+  const head = replyHead(reply, keepAlive, http10);
+  const { socket } = conn;
+  conn.bytes = headOnly ? 0 : contentLength(reply);
 
   if (body === null || Buffer.isBuffer(body)) {
-    if (headOnly || body === null || body.length === 0 || bodiless) {
-      socket.write(head);
-    } else {
-      socket.cork();
-      socket.write(head);
-      socket.write(body);
-      socket.uncork();
-    }
-    finishResponse(conn, keepAlive);
+    writeBuffered(conn, head, headOnly || bodiless ? null : body, keepAlive);
     return;
   }
+  conn.headWritten = true;
   if (headOnly || bodiless) {
     void body.handle.close().catch(() => undefined);
     socket.write(head);

@@ -9,6 +9,7 @@ import { E } from '../http/errors';
 import { responseHead } from '../http/head';
 import { log } from '../log';
 import { createSite, serveStatic } from '../static/handler';
+import { ReplyCache } from '../static/reply-cache';
 import {
   accept,
   closeNow,
@@ -41,7 +42,12 @@ export function createPwsServer(config: Config, handle: Handler = serveStatic): 
     limits: { maxUriBytes: config.maxUriBytes, maxHeaderBytes: config.maxHeaderBytes, maxHeaders: config.maxHeaders },
     maxBodyBytes: config.maxBodyBytes,
     maxRequestsPerConnection: config.maxRequestsPerConnection,
-    site: createSite(fs.realpathSync(config.staticDir), config, config.compressionCacheBytes),
+    site: createSite(
+      fs.realpathSync(config.staticDir),
+      config,
+      config.compressionCacheBytes,
+      new ReplyCache(config.cacheMaxBytes, config.cacheMaxFileBytes, config.cacheValidateMs),
+    ),
     handle,
     accessLog: config.accessLog === 'off' ? null : AccessLog.open(config.accessLog, config.logFormat, config.accessLogBufferBytes),
     worker: cluster.worker?.id ?? 0,

@@ -16,6 +16,7 @@ import type { Config } from '../config';
 import { corsFields, preflightFields } from '../site/cors';
 import { headersFor } from '../site/headers-file';
 import { CompressionCache, isCompressible, type Coding } from './compress';
+import type { ReplyCache } from './reply-cache';
 import { CHANGED, isAbsent, openUnder, readWhole, type Opened } from './files';
 import { readEntries, renderHtml, renderJson } from './listing';
 import { contentTypeFor } from './mime';
@@ -57,6 +58,7 @@ export type SiteOptions = Pick<
   | 'compressionMinBytes'
   | 'compressionMaxBytes'
   | 'maxRanges'
+  | 'cacheMaxFileBytes'
 >;
 
 export interface Site {
@@ -66,6 +68,7 @@ export interface Site {
   compressed: CompressionCache;
   /** multipart/byteranges boundary, random per worker. */
   boundary: string;
+  replies: ReplyCache;
 }
 
 export interface StaticRequest {
@@ -74,13 +77,13 @@ export interface StaticRequest {
   header: HeaderLookup;
 }
 
-/** Files up to this size are read whole and sent with their head in one write. */
+/** Files up to this size (or CACHE_MAX_FILE_BYTES, if larger) are read whole and sent with their head in one write. */
 export const SMALL_FILE_BYTES = 64 * 1024;
 const IMMUTABLE = 'public, max-age=31536000, immutable';
 const HTML = 'text/html; charset=utf-8';
 
-export function createSite(rootReal: string, options: SiteOptions, compressionCacheBytes: number): Site {
-  return { rootReal, options, compressed: new CompressionCache(compressionCacheBytes), boundary: crypto.randomBytes(12).toString('hex') };
+export function createSite(rootReal: string, options: SiteOptions, compressionCacheBytes: number, replies: ReplyCache): Site {
+  return { rootReal, options, compressed: new CompressionCache(compressionCacheBytes), boundary: crypto.randomBytes(12).toString('hex'), replies };
 }
 
 /**
@@ -217,7 +220,7 @@ async function fileReply(req: StaticRequest, site: Site, file: OpenFile, segment
       return { status: 200, fields, body: rep.bytes };
     }
     await release(rep.file.handle);
-    return { status: 200, fields, body: await bodyOf(rep.file, [[0, rep.file.size - 1]], rep.file.size) };
+    return { status: 200, fields, body: await bodyOf(rep.file, [[0, rep.file.size - 1]], rep.file.size, options) };
   } catch (err) {
     await release(null);
     throw err;
@@ -282,7 +285,7 @@ async function partial(
   if (spans.length === 1) {
     const [first, last] = spans[0];
     fields.push(['Content-Range', `bytes ${first}-${last}/${file.size}`]);
-    return { status: 206, fields, body: await bodyOf(file, spans, last - first + 1) };
+    return { status: 206, fields, body: await bodyOf(file, spans, last - first + 1, site.options) };
   }
   const parts: Array<Span | Buffer> = [];
   let length = 0;
@@ -298,12 +301,12 @@ async function partial(
   parts.push(tail);
   length += tail.length;
   fields[0] = ['Content-Type', `multipart/byteranges; boundary=${site.boundary}`];
-  return { status: 206, fields, body: await bodyOf(file, parts, length) };
+  return { status: 206, fields, body: await bodyOf(file, parts, length, site.options) };
 }
 
 /** A small body is read now (one write later); a large one is streamed by the sender. */
-async function bodyOf(file: OpenFile, parts: Array<Span | Buffer>, length: number): Promise<Buffer | FileBody> {
-  if (file.size > SMALL_FILE_BYTES) return { handle: file.handle, size: length, parts, fileSize: file.size, mtimeMs: file.mtimeMs };
+async function bodyOf(file: OpenFile, parts: Array<Span | Buffer>, length: number, options: SiteOptions): Promise<Buffer | FileBody> {
+  if (file.size > Math.max(SMALL_FILE_BYTES, options.cacheMaxFileBytes)) return { handle: file.handle, size: length, parts, fileSize: file.size, mtimeMs: file.mtimeMs };
   try {
     const whole = await readWhole(file.handle, file.size, file.mtimeMs);
     if (parts.length === 1 && !Buffer.isBuffer(parts[0]) && parts[0][0] === 0 && parts[0][1] === file.size - 1) return whole;

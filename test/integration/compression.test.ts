@@ -26,8 +26,9 @@ beforeAll(async () => {
     'tiny.txt': tiny,
     'logo.png': png,
   });
-  // Workers: 1, so that "computed once" is observable in one process.
-  server = await startServer({ staticDir: root, workers: 1 });
+  // Workers: 1, so that "computed once" is observable in one process; the response cache off, so
+  // that what is observed is the compression cache alone.
+  server = await startServer({ staticDir: root, workers: 1, env: { CACHE_MAX_BYTES: '0' } });
   off = await startServer({ staticDir: root, workers: 1, env: { COMPRESSION: 'off' } });
 });
 afterAll(async () => {
