@@ -6,8 +6,8 @@
 // pauses once they pass a bound.
 
 import type net from 'node:net';
-import type { FileHandle } from 'node:fs/promises';
 import type { AccessLog } from '../access-log';
+import type { FileRef } from '../static/files';
 import { LF } from '../http/chars';
 import { ChunkedDecoder } from '../http/chunked';
 import { E, errorInfo } from '../http/errors';
@@ -49,7 +49,7 @@ const ALLOW_CORS: Array<[string, string]> = [['Allow', 'GET, HEAD, OPTIONS']];
 const CONTINUE = Buffer.from('HTTP/1.1 100 Continue\r\n\r\n', 'latin1');
 
 /** Cached bodies up to this size are stored joined to their head. */
-const JOIN_BODY_BYTES = 16 * 1024;
+const JOIN_BODY_BYTES = 4 * 1024;
 
 /** Below this many buffered head bytes, the parser re-runs on every packet (cheap, finds errors early). */
 const EAGER_PARSE_BYTES = 1024;
@@ -65,7 +65,7 @@ export class Connection {
   bodyRemaining = 0;
   chunked: ChunkedDecoder | null = null;
   /** The open file of a streamed response; closed with the socket if the response is cut short. */
-  file: FileHandle | null = null;
+  file: FileRef | null = null;
   /** Resumes a streamed response waiting for the socket to drain (or to close). */
   drainWaiter: (() => void) | null = null;
   /** When the current phase started: first byte of a head, last body byte, idle since, or write progress. */
@@ -95,7 +95,8 @@ export class Connection {
     readonly ctx: ConnectionContext,
   ) {
     this.headLimit = ctx.limits.maxUriBytes + ctx.limits.maxHeaderBytes + 64;
-    this.remote = socket.remoteAddress ?? '-';
+    // Only the access log needs the peer's address; asking costs a getpeername(2) and a string.
+    this.remote = ctx.accessLog === null ? '-' : (socket.remoteAddress ?? '-');
   }
 
   /** Field lookup over the current head (the static handler's view of the request). */
@@ -429,6 +430,9 @@ export function finishResponse(conn: Connection, keepAlive: boolean): void {
   if (conn.state === CLOSED) return;
   logAccess(conn);
   conn.start = 0;
+  // An idle connection keeps no strings of its last request alive.
+  conn.head.names.length = 0;
+  conn.head.values.length = 0;
   if (!keepAlive) {
     closeNow(conn);
     return;

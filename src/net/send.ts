@@ -1,9 +1,9 @@
 // Puts a Reply on the wire: the head with the fields every response carries, then the body.
 
-import type { FileHandle } from 'node:fs/promises';
 import { httpDate } from '../http/date';
 import { responseHead } from '../http/head';
 import type { Span } from '../http/range';
+import type { FileRef } from '../static/files';
 import type { FileBody, Reply } from '../static/handler';
 import { VERSION } from '../version';
 import { CLOSED, type Connection, finishResponse } from './connection';
@@ -104,7 +104,7 @@ async function streamParts(conn: Connection, file: FileBody): Promise<boolean> {
   return conn.bytes === file.size;
 }
 
-async function streamSpan(conn: Connection, handle: FileHandle, [first, last]: Span, size: number, mtimeMs: number): Promise<boolean> {
+async function streamSpan(conn: Connection, handle: FileRef, [first, last]: Span, size: number, mtimeMs: number): Promise<boolean> {
   let position = first;
   while (position <= last) {
     const want = Math.min(STREAM_CHUNK_BYTES, last - position + 1);
@@ -112,7 +112,7 @@ async function streamSpan(conn: Connection, handle: FileHandle, [first, last]: S
     const { bytesRead } = await handle.read(chunk, 0, want, position);
     if (conn.state === CLOSED) return false;
     if (bytesRead !== want) return false;
-    const now = await handle.stat();
+    const now = handle.stat();
     if (now.size !== size || now.mtimeMs !== mtimeMs) return false;
     position += bytesRead;
     conn.bytes += bytesRead;

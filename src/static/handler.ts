@@ -5,7 +5,6 @@
 // options (cache control, SPA fallback, listings, CORS, extra headers).
 
 import crypto from 'node:crypto';
-import type { FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { evaluatePreconditions, ifRangeAllows, NOT_MODIFIED, PRECONDITION_FAILED, type HeaderLookup } from '../http/conditional';
 import { acceptsHtml, chooseEncoding, type Encoding } from '../http/negotiate';
@@ -17,7 +16,7 @@ import { corsFields, preflightFields } from '../site/cors';
 import { headersFor } from '../site/headers-file';
 import { CompressionCache, isCompressible, type Coding } from './compress';
 import type { ReplyCache } from './reply-cache';
-import { CHANGED, isAbsent, openUnder, readWhole, type Opened } from './files';
+import { CHANGED, isAbsent, openUnder, readWhole, type FileRef, type Opened } from './files';
 import { readEntries, renderHtml, renderJson } from './listing';
 import { contentTypeFor } from './mime';
 import { isHidden } from './resolve';
@@ -30,7 +29,7 @@ export type FieldList = Array<[string, string | number]>;
  * order: byte spans of the file and literal buffers (the multipart/byteranges delimiters).
  */
 export interface FileBody {
-  handle: FileHandle;
+  handle: FileRef;
   size: number;
   parts: Array<Span | Buffer>;
   /** The version the head describes: streaming stops if the file stops matching it. */
@@ -157,8 +156,8 @@ interface Representation {
 
 async function fileReply(req: StaticRequest, site: Site, file: OpenFile, segments: string[], urlPath: string): Promise<Reply> {
   const { options } = site;
-  const handles: FileHandle[] = [file.handle];
-  const release = async (keep: FileHandle | null): Promise<void> => {
+  const handles: FileRef[] = [file.handle];
+  const release = async (keep: FileRef | null): Promise<void> => {
     await Promise.all(handles.filter((h) => h !== keep).map((h) => h.close().catch(() => undefined)));
   };
   try {
@@ -239,7 +238,7 @@ async function negotiate(
   segments: string[],
   compressible: boolean,
   identity: Representation,
-  handles: FileHandle[],
+  handles: FileRef[],
 ): Promise<{ rep: Representation; siblings: boolean } | null> {
   const ae = req.header('accept-encoding');
   if (ae === undefined) return { rep: identity, siblings: false };
@@ -279,7 +278,7 @@ async function partial(
   type: string,
   fields: FieldList,
   spans: Span[],
-  release: (keep: FileHandle | null) => Promise<void>,
+  release: (keep: FileRef | null) => Promise<void>,
 ): Promise<Reply> {
   await release(file.handle);
   if (spans.length === 1) {

@@ -1,0 +1,73 @@
+// The Node peers PWS is benchmarked against, each run the way its documentation shows, under
+// node:cluster with the same worker count as PWS (SCHED_NONE, as PWS uses):
+//   node dist/tools/peers.js <serve-static|sirv|http-server> <dir> <port> <workers>
+// Benchmark-only: the peers are devDependencies.
+
+import cluster from 'node:cluster';
+import fs from 'node:fs';
+import http from 'node:http';
+import net from 'node:net';
+import path from 'node:path';
+
+type Listener = (req: http.IncomingMessage, res: http.ServerResponse) => void;
+
+function handlerFor(peer: string, dir: string): Listener {
+  switch (peer) {
+    case 'serve-static': {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const serveStatic = require('serve-static') as typeof import('serve-static');
+      const serve = serveStatic(dir);
+      return (req, res) =>
+        serve(req, res, () => {
+          res.statusCode = 404;
+          res.end('Not Found');
+        });
+    }
+    case 'sirv': {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const sirv = require('sirv') as typeof import('sirv');
+      return sirv(dir, { etag: true }) as unknown as Listener;
+    }
+    case 'http-server': {
+      // http-server ships no types; its createServer returns an object whose `server` is a node:http server.
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const httpServer = require('http-server') as { createServer(o: object): { server: http.Server } };
+      const inner = httpServer.createServer({ root: dir, cache: 3600, showDir: false, silent: true });
+      return (req, res) => inner.server.emit('request', req, res);
+    }
+    default:
+      throw new Error(`unknown peer ${peer}`);
+  }
+}
+
+const [peer, dir, port, workers] = process.argv.slice(2);
+if (cluster.isPrimary) {
+  cluster.schedulingPolicy = cluster.SCHED_NONE;
+  const n = Number(workers) || 1;
+  for (let i = 0; i < n; i++) cluster.fork();
+  let up = 0;
+  cluster.on('listening', () => {
+    if (++up === n) process.stdout.write(`${peer} listening on port ${port}\n`);
+  });
+  process.on('SIGTERM', () => {
+    for (const w of Object.values(cluster.workers ?? {})) w?.kill();
+    process.exit(0);
+  });
+} else if (peer === 'bare') {
+  // The floor: a node:net server that answers every request head with one prebuilt response.
+  const page = fs.readFileSync(path.join(dir, 'index.html'));
+  const response = Buffer.concat([Buffer.from(`HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: ${page.length}\r\n\r\n`), page]);
+  net
+    .createServer((socket) => {
+      socket.on('error', () => socket.destroy());
+      socket.on('data', (chunk: Buffer) => {
+        for (let i = chunk.indexOf('\r\n\r\n'); i !== -1; i = chunk.indexOf('\r\n\r\n', i + 4)) socket.write(response);
+        if (chunk.includes('Connection: close')) socket.end();
+      });
+    })
+    .listen(Number(port), '127.0.0.1');
+} else {
+  const server = http.createServer(handlerFor(peer, dir));
+  server.keepAliveTimeout = 60_000;
+  server.listen(Number(port), '127.0.0.1');
+}
