@@ -28,15 +28,29 @@ export type LogFormat = 'combined' | 'json';
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 const pad = (n: number, w = 2): string => String(n).padStart(w, '0');
 
-/** nginx's $time_local, in UTC: "10/Oct/2000:13:55:36 +0000". */
+let clfSecond = -1;
+let clfValue = '';
+
+/** nginx's $time_local, in UTC: "10/Oct/2000:13:55:36 +0000" (formatted once per second). */
 export function clfTime(ms: number): string {
-  const d = new Date(ms);
-  return `${pad(d.getUTCDate())}/${MONTHS[d.getUTCMonth()]}/${d.getUTCFullYear()}:${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())} +0000`;
+  const second = Math.floor(ms / 1000);
+  if (second !== clfSecond) {
+    const d = new Date(second * 1000);
+    clfSecond = second;
+    clfValue = `${pad(d.getUTCDate())}/${MONTHS[d.getUTCMonth()]}/${d.getUTCFullYear()}:${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())} +0000`;
+  }
+  return clfValue;
 }
 
 /** Escapes a field for a quoted CLF string the way nginx does: `"` `\` and non-printables as \xHH. */
 function clfQuote(s: string | undefined): string {
   if (s === undefined || s === '') return '-';
+  let clean = true;
+  for (let i = 0; i < s.length && clean; i++) {
+    const c = s.charCodeAt(i);
+    clean = c >= 0x20 && c !== 0x22 && c !== 0x5c && c <= 0x7e;
+  }
+  if (clean) return s;
   let out = '';
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
@@ -67,18 +81,29 @@ export function formatEntry(e: AccessEntry, format: LogFormat): string {
   return `${e.remote} - - [${clfTime(e.start)}] "${request}" ${e.status} ${e.bytes} "${clfQuote(e.referer)}" "${clfQuote(e.userAgent)}" ${e.ms.toFixed(3)} ${e.worker}\n`;
 }
 
-/** One write is at most this big: below PIPE_BUF, so lines from several workers never interleave on a pipe. */
-const WRITE_BYTES = 4096;
+/**
+ * One write is at most this big. On a pipe (stdout) that is PIPE_BUF, so lines from several
+ * workers never interleave; a regular file opened for appending takes each write whole, so
+ * larger writes (fewer syscalls) are safe there.
+ */
+const PIPE_WRITE_BYTES = 4096;
+const FILE_WRITE_BYTES = 64 * 1024;
 const FLUSH_MS = 1000;
 const DROP_REPORT_MS = 60_000;
 
 export class AccessLog {
+  /** Full chunks of whole lines, each up to WRITE_BYTES, oldest first. */
   private queue: string[] = [];
+  /** Lines not yet in a full chunk. */
+  private current = '';
+  private currentLines = 0;
+  private queuedLines: number[] = [];
   private queued = 0;
   private writing = false;
   private dropped = 0;
   private lastDropReport = 0;
   private readonly timer: NodeJS.Timeout;
+  private readonly writeBytes: number;
 
   /**
    * `fd` is where lines go (1 for stdout, or an fd opened for appending); `maxBytes` bounds the
@@ -90,6 +115,7 @@ export class AccessLog {
     private readonly format: LogFormat,
     private readonly maxBytes: number,
   ) {
+    this.writeBytes = fs.fstatSync(fd).isFile() ? FILE_WRITE_BYTES : PIPE_WRITE_BYTES;
     this.timer = setInterval(() => this.flush(), FLUSH_MS);
     this.timer.unref();
   }
@@ -111,49 +137,70 @@ export class AccessLog {
       this.reportDrops(false);
       return;
     }
-    this.queue.push(line);
+    if (this.current.length + line.length > this.writeBytes && this.current.length > 0) this.seal();
+    this.current += line;
+    this.currentLines++;
     this.queued += line.length;
-    if (this.queued >= WRITE_BYTES) this.flush();
+    if (this.queue.length > 0) this.flush();
+  }
+
+  private seal(): void {
+    this.queue.push(this.current);
+    this.queuedLines.push(this.currentLines);
+    this.current = '';
+    this.currentLines = 0;
   }
 
   /** Starts an asynchronous write of what is queued (one write in flight at a time). */
   flush(): void {
-    if (this.writing || this.queue.length === 0) return;
-    const lines = this.queue.length;
-    const chunk = this.take();
-    const taken = lines - this.queue.length;
+    if (this.writing) return;
+    if (this.queue.length === 0 && this.current.length > 0) this.seal();
+    if (this.queue.length === 0) return;
+    const text = this.queue.shift() as string;
+    const taken = this.queuedLines.shift() as number;
+    this.queued -= text.length;
+    const chunk = Buffer.from(text);
     this.writing = true;
     fs.write(this.fd, chunk, (err, written) => {
       this.writing = false;
       if (err?.code === 'EAGAIN') {
         // A non-blocking destination is full: keep the chunk for the next attempt (the timer's).
-        this.queue.unshift(chunk.toString());
-        this.queued += chunk.length;
+        this.requeue(text, taken);
         return;
       }
       if (err) {
         this.dropped += taken;
         log.warn(`access log write failed: ${err.message}`);
       } else if (written < chunk.length) {
-        this.queue.unshift(chunk.subarray(written).toString());
-        this.queued += chunk.length - written;
+        this.requeue(chunk.subarray(written).toString(), taken);
+        return;
       }
-      if (this.queued >= WRITE_BYTES) this.flush();
+      if (this.queue.length > 0) this.flush();
     });
+  }
+
+  private requeue(text: string, lines: number): void {
+    this.queue.unshift(text);
+    this.queuedLines.unshift(lines);
+    this.queued += text.length;
   }
 
   /** Stops the flush timer and forgets what is queued (for a destination that is gone). */
   discard(): void {
     clearInterval(this.timer);
     this.queue = [];
+    this.queuedLines = [];
+    this.current = '';
     this.queued = 0;
   }
 
   /** Writes everything left, synchronously: for a worker about to exit. */
   flushSync(): void {
     clearInterval(this.timer);
+    if (this.current.length > 0) this.seal();
     while (this.queue.length > 0) {
-      const chunk = this.take();
+      const chunk = Buffer.from(this.queue.shift() as string);
+      this.queuedLines.shift();
       try {
         fs.writeSync(this.fd, chunk);
       } catch (err) {
@@ -162,16 +209,6 @@ export class AccessLog {
       }
     }
     this.reportDrops(true);
-  }
-
-  /** Removes whole lines from the queue, up to WRITE_BYTES (or one longer line). */
-  private take(): Buffer {
-    let n = 0;
-    let bytes = 0;
-    while (n < this.queue.length && (n === 0 || bytes + this.queue[n].length <= WRITE_BYTES)) bytes += this.queue[n++].length;
-    const lines = this.queue.splice(0, n);
-    this.queued -= bytes;
-    return Buffer.from(lines.join(''));
   }
 
   private reportDrops(force: boolean): void {
