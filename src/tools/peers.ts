@@ -42,7 +42,7 @@ function handlerFor(peer: string, dir: string): Listener {
 
 const [peer, dir, port, workers] = process.argv.slice(2);
 if (cluster.isPrimary) {
-  cluster.schedulingPolicy = cluster.SCHED_NONE;
+  if (process.env.NODE_CLUSTER_SCHED_POLICY === undefined) cluster.schedulingPolicy = cluster.SCHED_NONE;
   const n = Number(workers) || 1;
   for (let i = 0; i < n; i++) cluster.fork();
   let up = 0;
