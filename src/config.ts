@@ -3,6 +3,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import tls from 'node:tls';
 import dotenv from 'dotenv';
 import { parseCors, type CorsPolicy } from './site/cors';
 import { globToRegExp } from './site/glob';
@@ -53,6 +54,12 @@ export interface Config {
   cacheMaxFileBytes: number;
   /** How long a cached response is used before the file is looked at again. */
   cacheValidateMs: number;
+  /** PEM certificate and key, read at start-up; null serves plain HTTP. */
+  tls: { cert: string; key: string; certFile: string; keyFile: string } | null;
+  /** Plain-HTTP port whose every request is redirected (308) to HTTPS; null when off. */
+  httpRedirectPort: number | null;
+  /** Path answered 200 "ok" (503 while draining) for load-balancer probes; null when off. */
+  healthPath: string | null;
 }
 
 /** A configuration mistake: its message is the one line shown to the operator. */
@@ -98,17 +105,25 @@ export const VARIABLES: readonly Variable[] = [
   { name: 'CACHE_MAX_BYTES', fallback: '67108864', meaning: 'memory per worker for cached small-file responses; 0 turns the cache off' },
   { name: 'CACHE_MAX_FILE_BYTES', fallback: '1048576', meaning: 'largest file whose response is cached' },
   { name: 'CACHE_VALIDATE_MS', fallback: '1000', meaning: 'a cached response is used this long before the file is checked again' },
+  { name: 'TLS_CERT', fallback: '', meaning: 'PEM certificate file; with TLS_KEY, PWS serves HTTPS (TLS 1.2+)' },
+  { name: 'TLS_KEY', fallback: '', meaning: 'PEM private key file of TLS_CERT' },
+  { name: 'HTTP_REDIRECT_PORT', fallback: '', meaning: 'with TLS: a plain-HTTP port that redirects (308) every request to HTTPS' },
+  { name: 'HEALTH_PATH', fallback: '', meaning: 'path answered 200 ok (503 while draining) for load balancers, e.g. /healthz' },
   { name: 'ACCESS_LOG_BUFFER_BYTES', fallback: '1048576', meaning: 'access lines buffered per worker; past it lines are dropped and counted' },
 ];
 
-/** Reads `.env` in `dir` if there is one; a missing file is an empty one. */
-export function readEnvFile(dir: string): Record<string, string> {
-  const file = path.join(dir, '.env');
+/**
+ * Reads the env file: ENV_FILE if set (it must exist), else `.env` in `dir` if there is one
+ * (a missing .env is an empty one).
+ */
+export function readEnvFile(dir: string, named?: string): Record<string, string> {
+  const file = path.resolve(dir, named || '.env');
   let text: string;
   try {
     text = fs.readFileSync(file, 'utf8');
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return {};
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT' && !named) return {};
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new ConfigError(`ENV_FILE=${JSON.stringify(named)} is invalid: ${file} does not exist`);
     throw new ConfigError(`cannot read ${file}: ${(err as Error).message}`);
   }
   return dotenv.parse(text);
@@ -119,7 +134,7 @@ export function readEnvFile(dir: string): Record<string, string> {
  * Throws ConfigError naming the first bad variable and what it accepts.
  */
 export function loadConfig(env: Env = process.env, cwd: string = process.cwd()): Config {
-  const file = readEnvFile(cwd);
+  const file = readEnvFile(cwd, env.ENV_FILE?.trim());
   // An empty value counts as unset at each layer, so `PORT=` falls through to .env, then the default.
   const raw = (name: string): string => {
     for (const layer of [env, file]) {
@@ -220,6 +235,33 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     }
   }
 
+  let tlsFiles: Config['tls'] = null;
+  const certFile = raw('TLS_CERT');
+  const keyFile = raw('TLS_KEY');
+  if (certFile !== '' || keyFile !== '') {
+    if (certFile === '' || keyFile === '') fail(certFile === '' ? 'TLS_CERT' : 'TLS_KEY', 'TLS_CERT and TLS_KEY go together');
+    const read = (name: string, file: string): string => {
+      try {
+        return fs.readFileSync(path.resolve(cwd, file), 'utf8');
+      } catch (err) {
+        return fail(name, `cannot read ${path.resolve(cwd, file)}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+      }
+    };
+    const cert = read('TLS_CERT', certFile);
+    const key = read('TLS_KEY', keyFile);
+    try {
+      tls.createSecureContext({ cert, key });
+    } catch (err) {
+      fail('TLS_CERT', `the certificate and key do not make a TLS context (${(err as Error).message.split('\n')[0]})`);
+    }
+    tlsFiles = { cert, key, certFile: path.resolve(cwd, certFile), keyFile: path.resolve(cwd, keyFile) };
+  }
+  const redirect = raw('HTTP_REDIRECT_PORT');
+  const httpRedirectPort = redirect === '' ? null : int('HTTP_REDIRECT_PORT', 1, 65535, 'expected a port number from 1 to 65535');
+  if (httpRedirectPort !== null && tlsFiles === null) fail('HTTP_REDIRECT_PORT', 'needs TLS_CERT and TLS_KEY (it redirects to HTTPS)');
+  const health = raw('HEALTH_PATH');
+  if (health !== '' && (!health.startsWith('/') || /[\s?#%]/.test(health))) fail('HEALTH_PATH', 'expected a plain path such as /healthz');
+
   return Object.freeze({
     port: int('PORT', 0, 65535, 'expected a port number from 0 to 65535'),
     host: host === '' ? undefined : host,
@@ -252,5 +294,8 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     cacheMaxBytes: int('CACHE_MAX_BYTES', 0, 2 ** 40, 'expected a byte count'),
     cacheMaxFileBytes: int('CACHE_MAX_FILE_BYTES', 0, 2 ** 31 - 1, 'expected a byte count'),
     cacheValidateMs: int('CACHE_VALIDATE_MS', 0, 86_400_000, 'expected milliseconds from 0 to 86400000'),
+    tls: tlsFiles,
+    httpRedirectPort,
+    healthPath: health === '' ? null : health,
   });
 }

@@ -1,0 +1,107 @@
+// The `pws` command line: flags → the environment variables of the same meaning (flags beat env,
+// env beats .env), parsed with node:util's parseArgs.
+
+import { parseArgs } from 'node:util';
+
+export type CliResult =
+  | { kind: 'run'; env: Record<string, string>; fromFlag: Record<string, string> }
+  | { kind: 'help' }
+  | { kind: 'version' }
+  | { kind: 'error'; message: string };
+
+export const HELP = `Usage: pws [dir] [options]
+
+Serve the files of [dir] (default ./static) over HTTP, one worker process per CPU.
+
+Server
+  -p, --port N              port to listen on (default 9000; 0 picks a free one)
+  -H, --host H              interface to bind (default: all)
+  -w, --workers N|auto      worker processes (default auto: one per CPU)
+      --tls-cert F          PEM certificate: serve HTTPS (with --tls-key)
+      --tls-key F           PEM private key
+Site
+      --spa                 serve index.html for unknown extension-less paths
+      --listing             list folders that have no index.html
+      --cors                allow every origin (Access-Control-Allow-Origin: *)
+      --no-compression      do not compress responses on the fly
+      --cache-control V     Cache-Control of file responses
+Logs
+      --access-log DEST     stdout, off, or a file (default stdout)
+      --log-format F        combined or json (default combined)
+Other
+      --env-file F          read settings from F instead of ./.env
+  -h, --help                show this help
+  -v, --version             show the version
+
+Every option has an environment variable of the same meaning (PORT, HOST, WORKERS, ...);
+see .env.example. Options beat the environment, which beats the .env file.`;
+
+const OPTIONS = {
+  port: { type: 'string', short: 'p' },
+  host: { type: 'string', short: 'H' },
+  workers: { type: 'string', short: 'w' },
+  cors: { type: 'boolean' },
+  spa: { type: 'boolean' },
+  listing: { type: 'boolean' },
+  'no-compression': { type: 'boolean' },
+  'cache-control': { type: 'string' },
+  'access-log': { type: 'string' },
+  'log-format': { type: 'string' },
+  'tls-cert': { type: 'string' },
+  'tls-key': { type: 'string' },
+  'env-file': { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+  version: { type: 'boolean', short: 'v' },
+} as const;
+
+/** Which variable each string flag sets. */
+const STRING_FLAGS: Record<string, string> = {
+  port: 'PORT',
+  host: 'HOST',
+  workers: 'WORKERS',
+  'cache-control': 'CACHE_CONTROL',
+  'access-log': 'ACCESS_LOG',
+  'log-format': 'LOG_FORMAT',
+  'tls-cert': 'TLS_CERT',
+  'tls-key': 'TLS_KEY',
+  'env-file': 'ENV_FILE',
+};
+
+/**
+ * Parses argv (without node and the script). Returns the variables the flags set, with
+ * `fromFlag` naming the flag behind each (for error messages), or help/version/an error.
+ */
+export function parseCli(argv: readonly string[]): CliResult {
+  let parsed;
+  try {
+    parsed = parseArgs({ args: [...argv], options: OPTIONS, allowPositionals: true, strict: true });
+  } catch (err) {
+    // parseArgs explains itself in one sentence; keep its first line.
+    return { kind: 'error', message: String((err as Error).message).split('\n')[0] };
+  }
+  const { values, positionals } = parsed;
+  if (values.help) return { kind: 'help' };
+  if (values.version) return { kind: 'version' };
+  if (positionals.length > 1) return { kind: 'error', message: `one folder to serve, not ${positionals.length}: ${positionals.join(' ')}` };
+
+  const env: Record<string, string> = {};
+  const fromFlag: Record<string, string> = {};
+  const set = (name: string, value: string, flag: string): void => {
+    env[name] = value;
+    fromFlag[name] = flag;
+  };
+  if (positionals.length === 1) set('STATIC_DIR', positionals[0], '[dir]');
+  for (const [flag, name] of Object.entries(STRING_FLAGS)) {
+    const value = values[flag as keyof typeof values];
+    if (typeof value === 'string') {
+      if (value === '') return { kind: 'error', message: `--${flag} needs a value` };
+      set(name, value, `--${flag}`);
+    }
+  }
+  if (values.cors) set('CORS', '*', '--cors');
+  if (values.spa) set('SPA_FALLBACK', 'index.html', '--spa');
+  if (values.listing) set('DIRECTORY_LISTING', 'on', '--listing');
+  if (values['no-compression']) set('COMPRESSION', 'off', '--no-compression');
+  if ((env.TLS_CERT === undefined) !== (env.TLS_KEY === undefined)) return { kind: 'error', message: '--tls-cert and --tls-key go together' };
+  return { kind: 'run', env, fromFlag };
+}
