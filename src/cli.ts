@@ -76,8 +76,8 @@ export function parseCli(argv: readonly string[]): CliResult {
   try {
     parsed = parseArgs({ args: [...argv], options: OPTIONS, allowPositionals: true, strict: true });
   } catch (err) {
-    // parseArgs explains itself in one sentence; keep its first line.
-    return { kind: 'error', message: String((err as Error).message).split('\n')[0] };
+    // parseArgs explains itself at length; its first sentence names the problem.
+    return { kind: 'error', message: String((err as Error).message).split('\n')[0].split('. ')[0] };
   }
   const { values, positionals } = parsed;
   if (values.help) return { kind: 'help' };

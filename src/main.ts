@@ -1,20 +1,53 @@
-// Entry point: the node:cluster primary forks workers; a worker (ours or pm2's) serves.
+#!/usr/bin/env node
+// Entry point and the `pws` command: the node:cluster primary forks workers; a worker (ours or pm2's) serves.
 
 import cluster from 'node:cluster';
+import { HELP, parseCli } from './cli';
 import { ConfigError, loadConfig, type Config } from './config';
 import { runPrimary } from './cluster/primary';
 import { runWorker } from './cluster/worker';
+import { VERSION } from './version';
 
-function configOrExit(): Config {
+/** Flags are parsed by the primary only; workers get their values through the environment. */
+function primaryFlags(): { env: Record<string, string>; fromFlag: Record<string, string> } {
+  const cli = parseCli(process.argv.slice(2));
+  if (cli.kind === 'help') {
+    process.stdout.write(`${HELP}\n`);
+    process.exit(0);
+  }
+  if (cli.kind === 'version') {
+    process.stdout.write(`${VERSION}\n`);
+    process.exit(0);
+  }
+  if (cli.kind === 'error') {
+    process.stderr.write(`pws: ${cli.message}\nTry 'pws --help' for the options.\n`);
+    process.exit(2);
+  }
+  return cli;
+}
+
+function configOrExit(flags: Record<string, string>, fromFlag: Record<string, string>): Config {
   try {
-    return loadConfig();
+    return loadConfig({ ...process.env, ...flags });
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
+    // A bad flag value is a usage error (exit 2); a bad environment or .env value, exit 1.
+    const variable = /^([A-Z_]+)=/.exec(err.message)?.[1];
+    const flag = variable === undefined ? undefined : fromFlag[variable];
+    if (flag !== undefined) {
+      process.stderr.write(`pws: ${flag} ${err.message.slice(err.message.indexOf('=') + 1)}\nTry 'pws --help' for the options.\n`);
+      process.exit(2);
+    }
     process.stderr.write(`pws: ${err.message}\n`);
     process.exit(1);
   }
 }
 
-const config = configOrExit();
-if (cluster.isPrimary) runPrimary(config);
-else runWorker(config);
+if (cluster.isPrimary) {
+  const { env, fromFlag } = primaryFlags();
+  const config = configOrExit(env, fromFlag);
+  // Workers read the same settings: the flags travel as environment variables.
+  runPrimary(config, env);
+} else {
+  runWorker(configOrExit({}, {}));
+}

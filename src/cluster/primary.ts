@@ -2,10 +2,11 @@
 // rolls restarts on SIGHUP and drains everything on SIGINT/SIGTERM.
 
 import cluster, { type Worker } from 'node:cluster';
+import os from 'node:os';
 import type { Config } from '../config';
 import { log } from '../log';
 import { VERSION } from '../version';
-import { LISTEN_ERROR, SHUTDOWN } from './worker';
+import { LISTEN_ERROR, LISTENING, SHUTDOWN } from './worker';
 
 /** First respawn is immediate; each crash within STABLE_MS of the last doubles the wait, up to the cap. */
 const BACKOFF_BASE_MS = 100;
@@ -14,12 +15,25 @@ const STABLE_MS = 30_000;
 /** Grace beyond a worker's own drain deadline before the primary kills it. */
 const KILL_GRACE_MS = 2000;
 
+/** The URLs PWS can be reached at: localhost, and every LAN address when bound to all interfaces. */
+export function urls(config: Config, port: number): string[] {
+  const scheme = config.tls === null ? 'http' : 'https';
+  const host = config.host;
+  const format = (h: string): string => `${scheme}://${h.includes(':') ? `[${h}]` : h}:${port}`;
+  if (host !== undefined && host !== '0.0.0.0' && host !== '::') return [format(host)];
+  const out = [format('localhost')];
+  for (const list of Object.values(os.networkInterfaces())) {
+    for (const a of list ?? []) if (!a.internal && a.family === 'IPv4') out.push(format(a.address));
+  }
+  return out;
+}
+
 export function backoffDelay(recentCrashes: number): number {
   if (recentCrashes <= 1) return 0;
   return Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** (recentCrashes - 2));
 }
 
-export function runPrimary(config: Config): void {
+export function runPrimary(config: Config, workerEnv: Record<string, string> = {}): void {
   // Workers accept on the shared socket themselves (SCHED_NONE) unless the operator chose
   // otherwise with Node's own NODE_CLUSTER_SCHED_POLICY. Round-robin makes the primary accept
   // every connection and pass it over IPC: slower for new connections, and under descriptor
@@ -37,8 +51,13 @@ export function runPrimary(config: Config): void {
   let reloadQueued = false;
 
   const fork = (): Worker => {
-    const worker = cluster.fork();
+    const worker = cluster.fork(workerEnv);
+    worker.once('pws-listening', announce);
     worker.on('message', (msg: unknown) => {
+      if (typeof msg === 'object' && msg !== null && (msg as { type?: unknown }).type === LISTENING) {
+        worker.emit('pws-listening', (msg as { port: number }).port);
+        return;
+      }
       if (typeof msg === 'object' && msg !== null && (msg as { type?: unknown }).type === LISTEN_ERROR) {
         process.stderr.write(`pws: ${String((msg as { message?: unknown }).message)}\n`);
         for (const w of Object.values(cluster.workers ?? {})) w?.process.kill('SIGKILL');
@@ -48,14 +67,16 @@ export function runPrimary(config: Config): void {
     return worker;
   };
 
+  // Announce once every first worker listens (its main server: a redirect server may listen too).
   let listening = 0;
-  cluster.on('listening', (_worker, address) => {
+  const announce = (port: number): void => {
     if (announced || ++listening < config.workers) return;
     announced = true;
     process.stdout.write(
-      `PWS ${VERSION} listening on port ${address.port}: serving ${config.staticDir} with ${config.workers} worker${config.workers === 1 ? '' : 's'}\n`,
+      `PWS ${VERSION} listening on port ${port}: serving ${config.staticDir} with ${config.workers} worker${config.workers === 1 ? '' : 's'}\n` +
+        urls(config, port).map((u) => `  ${u}\n`).join(''),
     );
-  });
+  };
 
   cluster.on('exit', (worker, code, signal) => {
     if (retiring.delete(worker) || probation.delete(worker) || stopping) {
@@ -100,7 +121,7 @@ export function runPrimary(config: Config): void {
       const fresh = fork();
       probation.add(fresh);
       const ok = await new Promise<boolean>((resolve) => {
-        fresh.once('listening', () => resolve(true));
+        fresh.once('pws-listening', () => resolve(true));
         fresh.once('exit', () => resolve(false));
       });
       probation.delete(fresh);

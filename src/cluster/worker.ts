@@ -2,10 +2,12 @@
 
 import type { Config } from '../config';
 import { log } from '../log';
-import { createPwsServer } from '../net/server';
+import { createPwsServer, redirectToHttps, type PwsServer } from '../net/server';
 
 /** Message a worker sends its primary when it cannot listen (the primary exits with it). */
 export const LISTEN_ERROR = 'pws:listen-error';
+/** Message a worker sends its primary once its main server listens, with the port it got. */
+export const LISTENING = 'pws:listening';
 /** Message a primary sends a worker (pm2 sends the same string) to start a graceful drain. */
 export const SHUTDOWN = 'shutdown';
 
@@ -14,6 +16,17 @@ const ORPHAN_DRAIN_MS = 1000;
 
 export function runWorker(config: Config): void {
   const pws = createPwsServer(config);
+  const servers: PwsServer[] = [pws];
+  let port = config.port;
+  if (config.httpRedirectPort !== null) {
+    const redirect = createPwsServer({ ...config, accessLog: 'off' }, redirectToHttps(() => port), true);
+    redirect.server.on('error', (err: NodeJS.ErrnoException) => {
+      log.error(`HTTP_REDIRECT_PORT ${config.httpRedirectPort}: ${err.code ?? err.message}`);
+    });
+    redirect.server.listen({ port: config.httpRedirectPort, host: config.host });
+    servers.push(redirect);
+  }
+  const open = (): number => servers.reduce((n, s) => n + s.ctx.connections.size, 0);
   let stopping = false;
   let listening = false;
   let lastAcceptError = 0;
@@ -31,7 +44,7 @@ export function runWorker(config: Config): void {
     }
     const message =
       err.code === 'EADDRINUSE'
-        ? `port ${config.port} is already in use; choose another with PORT=<port>`
+        ? `port ${config.port} is already in use; choose another with --port <n> (or PORT=<n>)`
         : `cannot listen on ${config.host ?? '*'}:${config.port}: ${err.message}`;
     if (process.send) process.send({ type: LISTEN_ERROR, message }, () => process.exit(1));
     else {
@@ -41,6 +54,8 @@ export function runWorker(config: Config): void {
   });
   pws.server.listen({ port: config.port, host: config.host }, () => {
     listening = true;
+    port = (pws.server.address() as { port: number }).port;
+    process.send?.({ type: LISTENING, port });
     // pm2's wait_ready: this instance is online only now that it can serve.
     process.send?.('ready');
   });
@@ -49,15 +64,15 @@ export function runWorker(config: Config): void {
     if (stopping) return;
     stopping = true;
     log.info(`worker draining (${reason})`);
-    pws.drain();
+    servers.forEach((s) => s.drain());
     const deadline = setTimeout(() => {
-      log.warn(`drain deadline reached with ${pws.ctx.connections.size} connection(s) open; closing them`);
-      pws.destroyAll();
+      log.warn(`drain deadline reached with ${open()} connection(s) open; closing them`);
+      servers.forEach((s) => s.destroyAll());
       process.exit(0);
     }, deadlineMs);
     deadline.unref();
     const poll = setInterval(() => {
-      if (pws.ctx.connections.size > 0) return;
+      if (open() > 0) return;
       pws.ctx.accessLog?.flushSync();
       process.exit(0);
     }, 25);

@@ -37,6 +37,8 @@ export interface ConnectionContext {
   accessLog: AccessLog | null;
   /** Worker id for log lines (cluster worker id, or 0). */
   worker: number;
+  /** HEALTH_PATH, answered before anything else; null when off. */
+  healthPath: string | null;
   /** True once the worker drains: every response then closes its connection. */
   draining: boolean;
   connections: Set<Connection>;
@@ -47,6 +49,15 @@ const KNOWN_METHODS = new Set(['POST', 'PUT', 'DELETE', 'CONNECT', 'OPTIONS', 'T
 const ALLOW: Array<[string, string]> = [['Allow', 'GET, HEAD']];
 const ALLOW_CORS: Array<[string, string]> = [['Allow', 'GET, HEAD, OPTIONS']];
 const CONTINUE = Buffer.from('HTTP/1.1 100 Continue\r\n\r\n', 'latin1');
+
+const OK = Buffer.from('ok\n');
+const DRAINING = Buffer.from('draining\n');
+
+/** The path of an origin-form target, without its query. */
+function targetPath(target: string): string {
+  const q = target.indexOf('?');
+  return q === -1 ? target : target.slice(0, q);
+}
 
 /** Cached bodies up to this size are stored joined to their head. */
 const JOIN_BODY_BYTES = 4 * 1024;
@@ -296,6 +307,12 @@ function dispatch(conn: Connection): void {
   if (method !== 'GET' && method !== 'HEAD' && !options) {
     if (KNOWN_METHODS.has(method)) respond(conn, errorReply(405, site.options.cors === null ? ALLOW : ALLOW_CORS), false);
     else respond(conn, errorReply(errorInfo(E.METHOD_NOT_IMPLEMENTED).status), false);
+    return;
+  }
+  // The load balancer's probe: 200 while serving, 503 once draining (so it stops sending traffic).
+  if (conn.ctx.healthPath !== null && (method === 'GET' || method === 'HEAD') && targetPath(conn.head.target) === conn.ctx.healthPath) {
+    const status = conn.ctx.draining ? 503 : 200;
+    respond(conn, { status, fields: [['Content-Type', 'text/plain; charset=utf-8'], ['Cache-Control', 'no-store']], body: status === 200 ? OK : DRAINING }, method === 'HEAD');
     return;
   }
   // The hot path: a response cached for exactly this target and these request fields.

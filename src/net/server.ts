@@ -3,6 +3,7 @@
 import cluster from 'node:cluster';
 import fs from 'node:fs';
 import net from 'node:net';
+import tls from 'node:tls';
 import { AccessLog } from '../access-log';
 import type { Config } from '../config';
 import { E } from '../http/errors';
@@ -37,7 +38,8 @@ const BUSY = responseHead(503, [['Content-Length', 0], ['Retry-After', 1], ['Con
 const LIMIT_LOG_MS = 60_000;
 
 /** Creates the server for `config` (not yet listening). `handle` replaces the static handler in tests. */
-export function createPwsServer(config: Config, handle: Handler = serveStatic): PwsServer {
+export function createPwsServer(config: Config, handle: Handler = serveStatic, plain = false): PwsServer {
+  if (plain) config = { ...config, tls: null };
   const ctx: ConnectionContext = {
     limits: { maxUriBytes: config.maxUriBytes, maxHeaderBytes: config.maxHeaderBytes, maxHeaders: config.maxHeaders },
     maxBodyBytes: config.maxBodyBytes,
@@ -51,13 +53,14 @@ export function createPwsServer(config: Config, handle: Handler = serveStatic): 
     handle,
     accessLog: config.accessLog === 'off' ? null : AccessLog.open(config.accessLog, config.logFormat, config.accessLogBufferBytes),
     worker: cluster.worker?.id ?? 0,
+    healthPath: config.healthPath,
     draining: false,
     connections: new Set(),
   };
 
   let refused = 0;
   let lastLimitLog = 0;
-  const server = net.createServer({ allowHalfOpen: true }, (socket) => {
+  const onSocket = (socket: net.Socket): void => {
     if (ctx.connections.size >= config.maxConnections) {
       refused++;
       const now = Date.now();
@@ -71,7 +74,14 @@ export function createPwsServer(config: Config, handle: Handler = serveStatic): 
       return;
     }
     accept(socket, ctx);
-  });
+  };
+  // HTTPS is the same handler over node:tls: a TLSSocket is a net.Socket.
+  const server: net.Server =
+    config.tls === null
+      ? net.createServer({ allowHalfOpen: true }, onSocket)
+      : tls.createServer({ allowHalfOpen: true, cert: config.tls.cert, key: config.tls.key, minVersion: 'TLSv1.2' }, onSocket);
+  // A failed handshake (a plain-HTTP client, an old protocol) only concerns that socket.
+  server.on('tlsClientError', (_err, socket) => socket.destroy());
 
   const period = Math.max(50, Math.min(1000, Math.min(config.headersTimeoutMs, config.keepAliveTimeoutMs, config.sendTimeoutMs) / 4));
   const timer = setInterval(() => sweep(ctx, config, Date.now()), period);
@@ -92,6 +102,22 @@ export function createPwsServer(config: Config, handle: Handler = serveStatic): 
       for (const conn of ctx.connections) conn.socket.destroy();
       ctx.accessLog?.flushSync();
     },
+  };
+}
+
+/**
+ * The handler of HTTP_REDIRECT_PORT: every request gets 308 to the same path over HTTPS, on the
+ * host the client asked for and the HTTPS port.
+ */
+export function redirectToHttps(httpsPort: () => number): Handler {
+  return async (req) => {
+    const host = (req.header('host') ?? 'localhost').replace(/:\d+$/, '');
+    const authority = httpsPort() === 443 ? host : `${host}:${httpsPort()}`;
+    return {
+      status: 308,
+      fields: [['Content-Type', 'text/plain; charset=utf-8'], ['Location', `https://${authority}${req.target.rawPath}${req.target.query}`]],
+      body: Buffer.from('Moved to HTTPS\n'),
+    };
   };
 }
 

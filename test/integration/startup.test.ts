@@ -52,7 +52,7 @@ describe('start-up', () => {
     try {
       const { code, stderr } = await runToExit({ STATIC_DIR: site, PORT: String(port), HOST: '127.0.0.1', WORKERS: '2' });
       expect(code).toBe(1);
-      expect(stderr.trim().split('\n')).toEqual([`pws: port ${port} is already in use; choose another with PORT=<port>`]);
+      expect(stderr.trim().split('\n')).toEqual([`pws: port ${port} is already in use; choose another with --port <n> (or PORT=<n>)`]);
     } finally {
       blocker.close();
     }

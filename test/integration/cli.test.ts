@@ -1,0 +1,77 @@
+// The pws command from the outside: help, version, usage errors (exit 2), flags beating the
+// environment, the start-up lines with URLs, and `npx pws` from the checkout.
+
+import { execFile, spawn } from 'node:child_process';
+import path from 'node:path';
+import { describe, expect, it } from '@jest/globals';
+import { get } from '../helpers/raw';
+import { childEnv, MAIN, makeSite, tempDir, waitFor } from '../helpers/server';
+
+const REPO = path.join(__dirname, '..', '..');
+
+function run(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [MAIN, ...args], { cwd: tempDir('pws-cwd-'), env: childEnv(env), timeout: 15_000 }, (err, stdout, stderr) => {
+      resolve({ code: err === null ? 0 : typeof err.code === 'number' ? err.code : -1, stdout, stderr });
+    });
+  });
+}
+
+describe('pws command', () => {
+  it('prints a short grouped help', async () => {
+    const r = await run(['--help']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^Usage: pws \[dir\] \[options\]/);
+    for (const group of ['Server', 'Site', 'Logs', 'Other']) expect(r.stdout).toContain(`\n${group}\n`);
+    expect(r.stdout.split('\n').length).toBeLessThan(40);
+  });
+
+  it('prints its version', async () => {
+    const r = await run(['--version']);
+    expect(r).toMatchObject({ code: 0, stdout: `${(require('../../package.json') as { version: string }).version}\n` });
+  });
+
+  it.each([
+    [['--bogus'], "pws: Unknown option '--bogus'"],
+    [['--port', 'abc'], 'pws: --port "abc" is invalid: expected a port number from 0 to 65535'],
+    [['--workers', '0'], 'pws: --workers "0" is invalid: expected auto or a whole number from 1 to 1024'],
+    [['--log-format', 'xml'], 'pws: --log-format "xml" is invalid: expected combined or json'],
+    [['/no/such/folder'], 'pws: [dir] "/no/such/folder" is invalid: /no/such/folder is not an existing folder'],
+  ])('%j: one line of error, a hint, exit 2', async (args, line) => {
+    const r = await run(args, { STATIC_DIR: makeSite({ 'index.html': 'x' }) });
+    expect({ code: r.code, stderr: r.stderr, stdout: r.stdout }).toEqual({ code: 2, stderr: `${line}\nTry 'pws --help' for the options.\n`, stdout: '' });
+  });
+
+  it('serves the folder given as argument, flags beating the environment, and prints its URLs', async () => {
+    const site = makeSite({ 'index.html': 'from the argument' });
+    const other = makeSite({ 'index.html': 'from the environment' });
+    const proc = spawn(process.execPath, [MAIN, site, '--port', '0', '--host', '127.0.0.1', '--workers', '1', '--access-log', 'off'], {
+      cwd: tempDir('pws-cwd-'),
+      env: childEnv({ STATIC_DIR: other, WORKERS: '3', ACCESS_LOG: 'stdout' }),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    proc.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    try {
+      await waitFor('start', () => /listening on port \d+/.test(out) && out.includes('http://'), 10_000);
+      const port = Number(/listening on port (\d+)/.exec(out)?.[1]);
+      expect(out).toContain(`PWS ${(require('../../package.json') as { version: string }).version} listening on port ${port}: serving ${site} with 1 worker\n`);
+      expect(out).toContain(`  http://127.0.0.1:${port}\n`);
+      expect((await get(port, '/')).body.toString()).toBe('from the argument');
+      await new Promise((r) => setTimeout(r, 1200));
+      expect(out).not.toContain('"GET /'); // --access-log off beat ACCESS_LOG=stdout
+    } finally {
+      proc.kill('SIGTERM');
+      await new Promise((r) => proc.once('exit', r));
+    }
+  });
+
+  it('runs as `npx pws` from the checkout', async () => {
+    const r = await new Promise<{ code: number; stdout: string }>((resolve) => {
+      execFile('npx', ['--no-install', 'pws', '--version'], { cwd: REPO, env: childEnv({}), timeout: 30_000 }, (err, stdout) =>
+        resolve({ code: err === null ? 0 : 1, stdout }),
+      );
+    });
+    expect(r).toEqual({ code: 0, stdout: `${(require('../../package.json') as { version: string }).version}\n` });
+  });
+});

@@ -1,0 +1,44 @@
+// The pws command line: each flag sets the variable of the same meaning; mistakes are usage errors.
+
+import { describe, expect, it } from '@jest/globals';
+import { parseCli } from '../../src/cli';
+
+describe('parseCli', () => {
+  it('maps every flag to its variable', () => {
+    const r = parseCli([
+      'site', '--port', '8080', '--host', '127.0.0.1', '--workers', 'auto', '--cors', '--spa', '--listing', '--no-compression',
+      '--cache-control', 'no-cache', '--access-log', 'off', '--log-format', 'json', '--tls-cert', 'c.pem', '--tls-key', 'k.pem', '--env-file', 'prod.env',
+    ]);
+    expect(r).toMatchObject({
+      kind: 'run',
+      env: {
+        STATIC_DIR: 'site', PORT: '8080', HOST: '127.0.0.1', WORKERS: 'auto', CORS: '*', SPA_FALLBACK: 'index.html', DIRECTORY_LISTING: 'on',
+        COMPRESSION: 'off', CACHE_CONTROL: 'no-cache', ACCESS_LOG: 'off', LOG_FORMAT: 'json', TLS_CERT: 'c.pem', TLS_KEY: 'k.pem', ENV_FILE: 'prod.env',
+      },
+    });
+  });
+
+  it('knows the short forms and the = form', () => {
+    expect(parseCli(['-p', '1', '-H', 'h', '-w', '2'])).toMatchObject({ env: { PORT: '1', HOST: 'h', WORKERS: '2' } });
+    expect(parseCli(['--port=3'])).toMatchObject({ env: { PORT: '3' }, fromFlag: { PORT: '--port' } });
+  });
+
+  it('sets nothing without flags', () => {
+    expect(parseCli([])).toEqual({ kind: 'run', env: {}, fromFlag: {} });
+  });
+
+  it('answers help and version', () => {
+    expect(parseCli(['--help'])).toEqual({ kind: 'help' });
+    expect(parseCli(['-v'])).toEqual({ kind: 'version' });
+  });
+
+  it.each([
+    [['--bogus'], "Unknown option '--bogus'"],
+    [['--port'], "Option '-p, --port <value>' argument missing"],
+    [['a', 'b'], 'one folder to serve, not 2: a b'],
+    [['--tls-cert', 'c.pem'], '--tls-cert and --tls-key go together'],
+    [['--port='], '--port needs a value'],
+  ])('%j is a usage error', (argv, message) => {
+    expect(parseCli(argv)).toEqual({ kind: 'error', message });
+  });
+});
