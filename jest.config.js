@@ -1,8 +1,14 @@
+const fs = require('node:fs');
+
+// The browser test needs Debian's Chromium; .ci/run installs it, so CI always runs it.
+const hasChromium = fs.existsSync('/usr/bin/chromium');
+
 /** @type {import('jest').Config} */
 module.exports = {
   testEnvironment: 'node',
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
+  testPathIgnorePatterns: ['/node_modules/', ...(hasChromium ? [] : ['<rootDir>/test/browser/'])],
   transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }] },
   testTimeout: 30000,
   setupFilesAfterEnv: ['<rootDir>/test/helpers/cleanup.ts'],

@@ -114,16 +114,30 @@ export class AccessLog {
     private readonly fd: number,
     private readonly format: LogFormat,
     private readonly maxBytes: number,
+    private readonly stream: NodeJS.WritableStream | null = null,
   ) {
-    this.writeBytes = fs.fstatSync(fd).isFile() ? FILE_WRITE_BYTES : PIPE_WRITE_BYTES;
+    this.writeBytes = stream === null && fs.fstatSync(fd).isFile() ? FILE_WRITE_BYTES : PIPE_WRITE_BYTES;
     this.timer = setInterval(() => this.flush(), FLUSH_MS);
     this.timer.unref();
   }
 
   /** Opens the log named by ACCESS_LOG (`stdout` or a file path, appended to). */
   static open(destination: string, format: LogFormat, maxBytes: number): AccessLog {
+    // Under pm2's cluster mode, pm2 collects a worker's output from process.stdout (which it
+    // replaces with a writer to its daemon), not from descriptor 1: write there, or `pm2 logs`
+    // would never see a line. That writer is asynchronous, so it cannot block either.
+    if (destination === 'stdout' && process.env.pm_id !== undefined) return new AccessLog(1, format, maxBytes, process.stdout);
     const fd = destination === 'stdout' ? 1 : fs.openSync(destination, 'a');
     return new AccessLog(fd, format, maxBytes);
+  }
+
+  /** One write of a chunk, through the stream when there is one, else to the descriptor. */
+  private writeChunk(chunk: Buffer, done: (err: NodeJS.ErrnoException | null, written: number) => void): void {
+    if (this.stream === null) {
+      fs.write(this.fd, chunk, (err, written) => done(err, written));
+      return;
+    }
+    this.stream.write(chunk, (err?: Error | null) => done((err as NodeJS.ErrnoException | null | undefined) ?? null, chunk.length));
   }
 
   get droppedLines(): number {
@@ -161,7 +175,7 @@ export class AccessLog {
     this.queued -= text.length;
     const chunk = Buffer.from(text);
     this.writing = true;
-    fs.write(this.fd, chunk, (err, written) => {
+    this.writeChunk(chunk, (err, written) => {
       this.writing = false;
       if (err?.code === 'EAGAIN') {
         // A non-blocking destination is full: keep the chunk for the next attempt (the timer's).
@@ -202,7 +216,8 @@ export class AccessLog {
       const chunk = Buffer.from(this.queue.shift() as string);
       this.queuedLines.shift();
       try {
-        fs.writeSync(this.fd, chunk);
+        if (this.stream !== null) this.stream.write(chunk);
+        else fs.writeSync(this.fd, chunk);
       } catch (err) {
         log.warn(`access log write failed: ${(err as Error).message}`);
         break;

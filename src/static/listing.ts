@@ -57,6 +57,7 @@ export function renderHtml(urlPath: string, entries: readonly Entry[]): string {
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${title}</title>
+<link rel="icon" href="data:,">
 <style>body{font:15px/1.5 system-ui,sans-serif;margin:2rem}table{border-collapse:collapse}td{padding:.15rem 1.5rem .15rem 0}td:nth-child(2){text-align:right}</style>
 </head><body><h1>${title}</h1>
 <table><thead><tr><th align="left">Name</th><th>Size</th><th align="left">Modified (UTC)</th></tr></thead><tbody>

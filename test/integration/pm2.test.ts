@@ -82,6 +82,13 @@ describe('pm2', () => {
     expect(stats.ok).toBeGreaterThan(100);
   });
 
+  it('shows the access lines in pm2 logs', async () => {
+    await new Promise((r) => setTimeout(r, 1200)); // workers flush their access lines every second
+    const logs = await pm2('logs', 'pws', '--nostream', '--lines', '200');
+    expect(logs.code).toBe(0);
+    expect(logs.out).toMatch(/127\.0\.0\.1 - - \[[^\]]+\] "GET \/ HTTP\/1\.1" 200 \d+ "-" "-" [\d.]+ \d+/);
+  });
+
   it('stops and deletes', async () => {
     expect((await pm2('stop', 'pws')).code).toBe(0);
     const refused = await new Promise<boolean>((resolve) => {
