@@ -39,6 +39,13 @@ describe('loadConfig', () => {
     expect(loadConfig({ PORT: '8080' }, dir)).toMatchObject({ port: 8080, workers: 3 });
   });
 
+  it('reads ENV_FILE instead of .env, and refuses one that does not exist', () => {
+    fs.writeFileSync(path.join(dir, '.env'), 'PORT=1111\n');
+    fs.writeFileSync(path.join(dir, 'prod.env'), 'PORT=2222\n');
+    expect(loadConfig({ ENV_FILE: 'prod.env' }, dir).port).toBe(2222);
+    expect(() => loadConfig({ ENV_FILE: 'missing.env' }, dir)).toThrow(/^ENV_FILE="missing.env" is invalid: .*missing\.env does not exist$/);
+  });
+
   it('treats an empty value as unset', () => {
     expect(loadConfig({ PORT: '' }, dir).port).toBe(9000);
   });
