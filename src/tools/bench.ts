@@ -337,7 +337,8 @@ async function main(): Promise<void> {
       return w.throughput ? r.bytesPerSec / 1024 ** 2 : r.rps;
     };
     const pws = value('pws');
-    const bestPeer = Math.max(...nodePeers.map(value).filter(Number.isFinite));
+    const peerValues = nodePeers.map(value).filter(Number.isFinite);
+    const bestPeer = peerValues.length > 0 ? Math.max(...peerValues) : NaN;
     lines.push(
       `| ${w.name} | ${servers.map(cell).join(' | ')} | ${fmt(pws / value('nginx'), 2)}× | ${fmt(pws / bestPeer, 1)}× | ${w.target} |`,
     );
