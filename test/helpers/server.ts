@@ -4,6 +4,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { children } from '../../src/tools/measure';
 
 export const MAIN = path.join(__dirname, '..', '..', 'dist', 'main.js');
 
@@ -112,19 +113,28 @@ export function makeSite(files: Record<string, string | Buffer>): string {
 }
 
 /** Worker process ids of a running primary (its children). */
-export function workerPids(primaryPid: number): number[] {
-  const pids: number[] = [];
-  for (const entry of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
+export const workerPids = children;
+
+/** How many sockets process `pid` holds open. */
+export function socketCount(pid: number): number {
+  return openFds(pid, (target) => target.startsWith('socket:'));
+}
+
+/** How many descriptors of process `pid` point at a path starting with `file`. */
+export function fdsOn(pid: number, file: string): number {
+  return openFds(pid, (target) => target.startsWith(file));
+}
+
+function openFds(pid: number, match: (target: string) => boolean): number {
+  let n = 0;
+  for (const fd of fs.readdirSync(`/proc/${pid}/fd`)) {
     try {
-      const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      if (ppid === primaryPid) pids.push(Number(entry));
+      if (match(fs.readlinkSync(`/proc/${pid}/fd/${fd}`))) n++;
     } catch {
-      // the process ended while we looked
+      // closed while we looked
     }
   }
-  return pids;
+  return n;
 }
 
 /** Polls `check` every 20 ms until it returns true; rejects after `timeoutMs`. */

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { loadConfig } from '../../src/config';
 import { createPwsServer } from '../../src/net/server';
 import { exchange, get } from '../helpers/raw';
-import { makeSite, startServer, waitFor, workerPids, type Running, tempDir } from '../helpers/server';
+import { fdsOn, makeSite, startServer, waitFor, workerPids, type Running, tempDir } from '../helpers/server';
 
 const SIZE = 32 * 1024 * 1024;
 let root: string;
@@ -23,17 +23,6 @@ afterAll(async () => {
   await server.stop();
 });
 
-function openOn(pid: number, file: string): number {
-  let n = 0;
-  for (const fd of fs.readdirSync(`/proc/${pid}/fd`)) {
-    try {
-      if (fs.readlinkSync(`/proc/${pid}/fd/${fd}`).startsWith(file)) n++;
-    } catch {
-      // closed while we looked
-    }
-  }
-  return n;
-}
 
 /**
  * Downloads `name` slowly; after 1 MiB has arrived, runs `change`. Resolves with the declared
@@ -94,7 +83,7 @@ describe('a file changing while it is sent', () => {
       expect(body.length).toBeLessThan(declared); // cut short: the client can tell
       expect(body.equals(original.subarray(0, body.length))).toBe(true); // and it got no foreign bytes
     }
-    await waitFor('descriptors released', () => openOn(pid, file) === 0, 3000);
+    await waitFor('descriptors released', () => fdsOn(pid, file) === 0, 3000);
     fs.rmSync(file, { force: true });
   }, 60_000);
 

@@ -6,7 +6,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { exchange, get } from '../helpers/raw';
-import { makeSite, startServer, waitFor, workerPids, type Running } from '../helpers/server';
+import { makeSite, socketCount, startServer, waitFor, workerPids, type Running } from '../helpers/server';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 let root: string;
@@ -26,17 +26,6 @@ afterAll(async () => {
   await server.stop();
 });
 
-function sockets(pid: number): number {
-  let n = 0;
-  for (const fd of fs.readdirSync(`/proc/${pid}/fd`)) {
-    try {
-      if (fs.readlinkSync(`/proc/${pid}/fd/${fd}`).startsWith('socket:')) n++;
-    } catch {
-      // closed while we looked
-    }
-  }
-  return n;
-}
 
 function rss(pid: number): number {
   const m = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
@@ -61,7 +50,7 @@ describe('timeouts', () => {
 
   it('drops clients that stop reading after SEND_TIMEOUT_MS, memory flat in their number', async () => {
     const [pid] = workerPids(server.proc.pid ?? -1);
-    const baseline = sockets(pid);
+    const baseline = socketCount(pid);
     const before = rss(pid);
     const clients: net.Socket[] = [];
     for (let i = 0; i < 40; i++) {
@@ -72,13 +61,13 @@ describe('timeouts', () => {
       clients.push(s);
     }
     try {
-      await waitFor('all 40 downloads under way', () => sockets(pid) >= baseline + 40, 5000);
+      await waitFor('all 40 downloads under way', () => socketCount(pid) >= baseline + 40, 5000);
       await sleep(300);
       const during = rss(pid);
       // 40 stalled 64 MiB downloads: without backpressure this would be gigabytes.
       expect(during - before).toBeLessThan(48 * 1024 * 1024);
       // The server drops every one of them (a paused client cannot see it, the worker's fds can).
-      await waitFor('the worker to drop the stalled clients', () => sockets(pid) <= baseline, 6000);
+      await waitFor('the worker to drop the stalled clients', () => socketCount(pid) <= baseline, 6000);
       expect((await get(server.port, '/')).status).toBe(200);
     } finally {
       clients.forEach((c) => c.destroy());

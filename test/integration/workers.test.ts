@@ -6,34 +6,12 @@ import net from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { get } from '../helpers/raw';
-import { makeSite, startServer, workerPids, type Running } from '../helpers/server';
+import { fdsOn, makeSite, socketCount, startServer, workerPids, type Running } from '../helpers/server';
 
 const GIB = 1024 * 1024 * 1024;
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-function sockets(pid: number): number {
-  let n = 0;
-  for (const fd of fs.readdirSync(`/proc/${pid}/fd`)) {
-    try {
-      if (fs.readlinkSync(`/proc/${pid}/fd/${fd}`).startsWith('socket:')) n++;
-    } catch {
-      // closed while we looked
-    }
-  }
-  return n;
-}
 
-function fdsOn(pid: number, file: string): number {
-  let n = 0;
-  for (const fd of fs.readdirSync(`/proc/${pid}/fd`)) {
-    try {
-      if (fs.readlinkSync(`/proc/${pid}/fd/${fd}`) === file) n++;
-    } catch {
-      // closed while we looked
-    }
-  }
-  return n;
-}
 
 function rssBytes(pid: number): number {
   const m = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
@@ -66,7 +44,7 @@ describe('two workers', () => {
   it('runs two worker processes that both take connections', async () => {
     const pids = workerPids(two.proc.pid ?? -1);
     expect(pids).toHaveLength(2);
-    const before = pids.map(sockets);
+    const before = pids.map(socketCount);
     const clients = await Promise.all(Array.from({ length: 20 }, () => connectOpen(two.port)));
     try {
       // One request on each, so the connection has surely reached a worker.
@@ -79,7 +57,7 @@ describe('two workers', () => {
             }),
         ),
       );
-      const gained = pids.map((pid, i) => sockets(pid) - before[i]);
+      const gained = pids.map((pid, i) => socketCount(pid) - before[i]);
       expect(gained[0] + gained[1]).toBe(20);
       expect(Math.min(...gained)).toBeGreaterThanOrEqual(3);
     } finally {
