@@ -10,6 +10,7 @@ import { E } from '../http/errors';
 import { responseHead } from '../http/head';
 import { log } from '../log';
 import { createSite, serveStatic } from '../static/handler';
+import { sameVersion } from '../static/files';
 import { ReplyCache } from '../static/reply-cache';
 import {
   accept,
@@ -48,7 +49,7 @@ export function createPwsServer(config: Config, handle: Handler = serveStatic, p
       fs.realpathSync(config.staticDir),
       config,
       config.compressionCacheBytes,
-      new ReplyCache(config.cacheMaxBytes, config.cacheMaxFileBytes, config.cacheValidateMs),
+      new ReplyCache(config.cacheMaxBytes, config.cacheMaxFileBytes, config.cacheValidateMs, sameVersion),
     ),
     handle,
     accessLog: config.accessLog === 'off' ? null : AccessLog.open(config.accessLog, config.logFormat, config.accessLogBufferBytes),

@@ -4,6 +4,28 @@ import fs from 'node:fs';
 import { candidatePath, isInside } from './resolve';
 
 /**
+ * What identifies the file a path named when it was opened: stat(path) giving the same device,
+ * inode, size and mtime means the same file version is still there (symlinks re-followed).
+ */
+export interface FileVersion {
+  path: string;
+  dev: number;
+  ino: number;
+  size: number;
+  mtimeMs: number;
+}
+
+/** Whether `v.path` still names exactly that file version (one stat(2)). */
+export function sameVersion(v: FileVersion): boolean {
+  try {
+    const st = fs.statSync(v.path);
+    return st.ino === v.ino && st.dev === v.dev && st.size === v.size && st.mtimeMs === v.mtimeMs;
+  } catch {
+    return false;
+  }
+}
+
+/**
  * An open file descriptor with the small part of FileHandle's API PWS uses. Metadata calls and
  * whole reads of small files are synchronous: for files in the page cache a syscall costs a
  * microsecond or two, far less than a round trip through libuv's thread pool, which was most of
@@ -34,7 +56,7 @@ export class FileRef {
 }
 
 export type Opened =
-  | { kind: 'file'; handle: FileRef; size: number; mtimeMs: number; realPath: string }
+  | { kind: 'file'; handle: FileRef; size: number; mtimeMs: number; realPath: string; version: FileVersion }
   | { kind: 'directory'; realPath: string }
   | { kind: 'missing' };
 
@@ -53,9 +75,10 @@ export async function openUnder(rootReal: string, segments: readonly string[]): 
 }
 
 function openUnderSync(rootReal: string, segments: readonly string[]): Opened {
+  const candidate = candidatePath(rootReal, segments);
   let real: string;
   try {
-    real = fs.realpathSync.native(candidatePath(rootReal, segments));
+    real = fs.realpathSync.native(candidate);
   } catch (err) {
     if (isAbsent(err)) return { kind: 'missing' };
     throw err;
@@ -71,7 +94,10 @@ function openUnderSync(rootReal: string, segments: readonly string[]): Opened {
   }
   try {
     const st = handle.stat();
-    if (st.isFile()) return { kind: 'file', handle, size: st.size, mtimeMs: st.mtimeMs, realPath: real };
+    if (st.isFile()) {
+      const version = { path: candidate, dev: st.dev, ino: st.ino, size: st.size, mtimeMs: st.mtimeMs };
+      return { kind: 'file', handle, size: st.size, mtimeMs: st.mtimeMs, realPath: real, version };
+    }
     void handle.close();
     return st.isDirectory() ? { kind: 'directory', realPath: real } : { kind: 'missing' };
   } catch (err) {

@@ -16,7 +16,7 @@ import { corsFields, preflightFields } from '../site/cors';
 import { headersFor } from '../site/headers-file';
 import { CompressionCache, isCompressible, type Coding } from './compress';
 import type { ReplyCache } from './reply-cache';
-import { CHANGED, isAbsent, openUnder, readWhole, type FileRef, type Opened } from './files';
+import { CHANGED, isAbsent, openUnder, readWhole, type FileRef, type FileVersion, type Opened } from './files';
 import { readEntries, renderHtml, renderJson } from './listing';
 import { contentTypeFor } from './mime';
 import { isHidden } from './resolve';
@@ -42,6 +42,8 @@ export interface Reply {
   fields: FieldList;
   /** Buffer bodies are sent whole; file bodies are streamed; null has no body (length 0). */
   body: Buffer | FileBody | null;
+  /** The file version the reply was made from, when it depends on nothing else (for the cache). */
+  version?: FileVersion;
 }
 
 /** The site options of the Config that the handler reads. */
@@ -197,7 +199,12 @@ async function fileReply(req: StaticRequest, site: Site, file: OpenFile, segment
     if (pre === NOT_MODIFIED) {
       await release(null);
       // §15.4.5: a 304 carries the validators and caching fields of the 200, not its content fields.
-      return { status: 304, fields: fields.filter(([n]) => n !== 'Content-Type' && n !== 'Content-Encoding' && n !== 'Accept-Ranges'), body: null };
+      return {
+        status: 304,
+        fields: fields.filter(([n]) => n !== 'Content-Type' && n !== 'Content-Encoding' && n !== 'Accept-Ranges'),
+        body: null,
+        version: rep.file.version,
+      };
     }
     if (pre === PRECONDITION_FAILED) {
       await release(null);
@@ -216,10 +223,10 @@ async function fileReply(req: StaticRequest, site: Site, file: OpenFile, segment
 
     if (rep.bytes !== null) {
       await release(null);
-      return { status: 200, fields, body: rep.bytes };
+      return { status: 200, fields, body: rep.bytes, version: rep.file.version };
     }
     await release(rep.file.handle);
-    return { status: 200, fields, body: await bodyOf(rep.file, [[0, rep.file.size - 1]], rep.file.size, options) };
+    return { status: 200, fields, body: await bodyOf(rep.file, [[0, rep.file.size - 1]], rep.file.size, options), version: rep.file.version };
   } catch (err) {
     await release(null);
     throw err;

@@ -2,11 +2,15 @@
 //
 // A reply of the static handler is a pure function of the request target, the few request
 // fields that negotiation and preconditions read, and the file version. So a reply for a key
-// made of exactly those is reused as it is, for CACHE_VALIDATE_MS, after which the next request
-// takes the full path again (which re-opens the file and sees any change). The wire bytes of a
+// made of exactly those is reused as it is for CACHE_VALIDATE_MS. Then a reply made from one
+// file is revalidated with a single stat of its path (same device, inode, size and mtime: same
+// version; nginx's open_file_cache does the like), any other reply (404, redirect, listing)
+// takes the full path again, and every reply does after MAX_AGE_MS, so that changes a stat
+// cannot see (a new precompressed sibling) are picked up too. The wire bytes of a
 // cached reply (head and body in one Buffer) are built once per second, when Date changes, and
 // per connection mode; a hit costs a Map lookup and one socket write.
 
+import type { FileVersion } from './files';
 import type { Reply } from './handler';
 
 export interface CachedReply {
@@ -14,6 +18,7 @@ export interface CachedReply {
   /** Body bytes (0 without a body). */
   size: number;
   key: string;
+  createdAt: number;
   /** Bytes this entry holds: body plus prebuilt wire buffers, for the cache's budget. */
   held: number;
   validatedAt: number;
@@ -65,6 +70,7 @@ export function modeIndex(headOnly: boolean, keepAlive: boolean, http10: boolean
 }
 
 const CACHEABLE_STATUS = new Set([200, 301, 304, 404]);
+const MAX_AGE_MS = 60_000;
 
 export class ReplyCache {
   private readonly entries = new Map<string, CachedReply>();
@@ -74,6 +80,8 @@ export class ReplyCache {
     private readonly maxBytes: number,
     private readonly maxFileBytes: number,
     private readonly validateMs: number,
+    /** Whether a file version is still what its path names (a stat); passed in, for tests. */
+    private readonly stillValid: (v: FileVersion) => boolean = () => false,
     private readonly maxEntries = 100_000,
   ) {}
 
@@ -85,13 +93,19 @@ export class ReplyCache {
     return this.entries.size;
   }
 
-  /** A fresh entry for `key`, or undefined (absent, or older than CACHE_VALIDATE_MS: dropped). */
+  /** A fresh entry for `key`, or undefined (absent, or stale and not revalidated: dropped). */
   get(key: string, now: number): CachedReply | undefined {
     const entry = this.entries.get(key);
     if (entry === undefined) return undefined;
     if (now - entry.validatedAt > this.validateMs) {
-      this.remove(key, entry);
-      return undefined;
+      const { version } = entry.reply;
+      if (version === undefined || now - entry.createdAt > MAX_AGE_MS || !this.stillValid(version)) {
+        this.remove(key, entry);
+        return undefined;
+      }
+      entry.validatedAt = now;
+      this.entries.delete(key); // re-inserted last: the least recently validated stay first
+      this.entries.set(key, entry);
     }
     return entry;
   }
@@ -105,7 +119,7 @@ export class ReplyCache {
     if (size > this.maxFileBytes) return;
     const old = this.entries.get(key);
     if (old !== undefined) this.remove(key, old);
-    this.entries.set(key, { key, reply, size, held: size, validatedAt: now, second: -1, wire: [] });
+    this.entries.set(key, { key, reply, size, held: size, createdAt: now, validatedAt: now, second: -1, wire: [] });
     this.bytes += size;
     // Least recently validated first: Map order is insertion order, and entries are re-inserted
     // whenever they are revalidated, so the oldest keys are the coldest.

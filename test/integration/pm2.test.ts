@@ -5,6 +5,7 @@
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { LoadClient } from '../../src/tools/load';
@@ -41,7 +42,9 @@ const body = Buffer.from('<h1>served via .env under pm2</h1>');
 const medium = Buffer.alloc(100 * 1024, 'q');
 
 beforeAll(async () => {
-  pm2Home = tempDir('pws-pm2home-');
+  // Not tempDir: that folder is removed by the shared cleanup hook, which may run before this
+  // file's afterAll, and `pm2 kill` needs PM2_HOME to find its daemon.
+  pm2Home = fs.mkdtempSync(path.join(os.tmpdir(), 'pws-pm2home-'));
   // The app folder: this build and ecosystem file, plus a .env of its own.
   app = tempDir('pws-pm2app-');
   fs.copyFileSync(path.join(REPO, 'ecosystem.config.js'), path.join(app, 'ecosystem.config.js'));
@@ -54,6 +57,12 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await pm2('kill');
+  // Should `pm2 kill` leave its daemon behind, end it: no test leaves a process running.
+  try {
+    process.kill(Number(fs.readFileSync(path.join(pm2Home, 'pm2.pid'), 'utf8')), 'SIGKILL');
+  } catch {
+    // already gone, as it should be
+  }
   fs.rmSync(pm2Home, { recursive: true, force: true });
 });
 

@@ -62,6 +62,31 @@ describe('ReplyCache', () => {
     expect(c.byteSize).toBe(2000);
   });
 
+  it('revalidates a reply made from one file with one check of its version, for up to a minute', () => {
+    const version = { path: '/r/a', dev: 1, ino: 2, size: 1, mtimeMs: 3 };
+    let valid = true;
+    const checked: string[] = [];
+    const c = new ReplyCache(1 << 20, 1 << 16, 1000, (v) => {
+      checked.push(v.path);
+      return valid;
+    });
+    c.set('a', { ...reply(200, Buffer.from('x')), version }, 0);
+    c.set('n', reply(404, Buffer.from('gone')), 0);
+    expect(c.get('a', 500)).toBeDefined();
+    expect(checked).toEqual([]); // fresh: no check at all
+    expect(c.get('a', 1500)).toBeDefined();
+    expect(checked).toEqual(['/r/a']);
+    expect(c.get('a', 2000)).toBeDefined(); // revalidated at 1500: fresh again
+    expect(checked).toHaveLength(1);
+    expect(c.get('n', 1500)).toBeUndefined(); // no version: dropped when stale
+    valid = false;
+    expect(c.get('a', 2600)).toBeUndefined(); // the file changed
+    c.set('a', { ...reply(200, Buffer.from('x')), version }, 3000);
+    valid = true;
+    expect(c.get('a', 3000 + 59_999)).toBeDefined();
+    expect(c.get('a', 3000 + 60_001 + 1001)).toBeUndefined(); // past the maximum age
+  });
+
   it('is off with a zero budget', () => {
     const c = new ReplyCache(0, 1 << 16, 1000);
     c.set('a', reply(200, Buffer.from('x')), 0);
