@@ -17,7 +17,7 @@ import { decodeTarget, type DecodedTarget } from '../http/target';
 import { log } from '../log';
 import { errorReply, type Reply, type Site, type StaticRequest } from '../static/handler';
 import { cacheKey, modeIndex, type CachedReply } from '../static/reply-cache';
-import { replyHead, writeBuffered, writeReply } from './send';
+import { contentLength, replyHead, writeBuffered, writeReply } from './send';
 
 export const READ_HEAD = 0;
 export const READ_BODY = 1;
@@ -409,8 +409,8 @@ function respondCached(conn: Connection, hit: CachedReply, headOnly: boolean): v
     replies.setWire(hit, null, null);
   }
   const { reply } = hit;
-  const bodiless = headOnly || reply.status === 304;
-  const body = bodiless ? null : (reply.body as Buffer | null);
+  const sendsBody = !headOnly && contentLength(reply) > 0;
+  const body = sendsBody ? (reply.body as Buffer) : null;
   const mode = modeIndex(headOnly, keepAlive, http10);
   let wire = hit.wire[mode];
   if (wire === undefined) {
@@ -420,7 +420,7 @@ function respondCached(conn: Connection, hit: CachedReply, headOnly: boolean): v
     replies.setWire(hit, mode, wire);
   }
   conn.status = reply.status;
-  conn.bytes = bodiless ? 0 : hit.size;
+  conn.bytes = sendsBody ? hit.size : 0;
   writeBuffered(conn, wire, body !== null && body.length > JOIN_BODY_BYTES ? body : null, keepAlive);
 }
 

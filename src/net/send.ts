@@ -3,7 +3,7 @@
 import { httpDate } from '../http/date';
 import { responseHead } from '../http/head';
 import type { Span } from '../http/range';
-import type { FileRef } from '../static/files';
+import type { FileRef, FileVersion } from '../static/files';
 import type { FileBody, Reply } from '../static/handler';
 import { VERSION } from '../version';
 import { CLOSED, type Connection, finishResponse } from './connection';
@@ -12,13 +12,8 @@ const SERVER = `PWS/${VERSION}`;
 /** Read size for streamed files: large reads amortise syscalls; backpressure bounds memory. */
 const STREAM_CHUNK_BYTES = 256 * 1024;
 
-/**
- * Writes `reply` on the connection. A HEAD gets exactly the head a GET would (RFC 9110 §9.3.2).
- * `http10` adds `Connection: keep-alive` where an HTTP/1.0 connection persists.
- * Calls finishResponse once everything is handed to the socket.
- */
 /** Body length of a reply as Content-Length states it (0 for 204 and 304). */
-function contentLength(reply: Reply): number {
+export function contentLength(reply: Reply): number {
   const { body } = reply;
   if (body === null || reply.status === 204 || reply.status === 304) return 0;
   return Buffer.isBuffer(body) ? body.length : body.size;
@@ -50,25 +45,25 @@ export function writeBuffered(conn: Connection, head: Buffer, body: Buffer | nul
   finishResponse(conn, keepAlive);
 }
 
+/**
+ * Writes `reply` on the connection. A HEAD gets exactly the head a GET would (RFC 9110 §9.3.2).
+ * `http10` adds `Connection: keep-alive` where an HTTP/1.0 connection persists.
+ * Calls finishResponse once everything is handed to the socket.
+ */
 export function writeReply(conn: Connection, reply: Reply, headOnly: boolean, keepAlive: boolean, http10: boolean): void {
   const { body } = reply;
-  const bodiless = reply.status === 204 || reply.status === 304;
   const head = replyHead(reply, keepAlive, http10);
-  const { socket } = conn;
-  conn.bytes = headOnly ? 0 : contentLength(reply);
-
-  if (body === null || Buffer.isBuffer(body)) {
-    writeBuffered(conn, head, headOnly || bodiless ? null : body, keepAlive);
+  const length = contentLength(reply);
+  conn.bytes = headOnly ? 0 : length;
+  const sendsBody = !headOnly && length > 0;
+  if (body === null || Buffer.isBuffer(body) || !sendsBody) {
+    // A file body that will not be sent (HEAD, 304) only needs its descriptor closed.
+    if (body !== null && !Buffer.isBuffer(body)) void body.handle.close().catch(() => undefined);
+    writeBuffered(conn, head, sendsBody ? (body as Buffer | null) : null, keepAlive);
     return;
   }
   conn.headWritten = true;
-  if (headOnly || bodiless) {
-    void body.handle.close().catch(() => undefined);
-    socket.write(head);
-    finishResponse(conn, keepAlive);
-    return;
-  }
-  socket.write(head);
+  conn.socket.write(head);
   conn.bytes = 0;
   conn.file = body.handle;
   streamParts(conn, body).then(
@@ -99,12 +94,12 @@ async function streamParts(conn: Connection, file: FileBody): Promise<boolean> {
       if (!conn.socket.write(part) && !(await drained(conn))) return false;
       continue;
     }
-    if (!(await streamSpan(conn, handle, part, file.fileSize, file.mtimeMs))) return false;
+    if (!(await streamSpan(conn, handle, part, file.version))) return false;
   }
   return conn.bytes === file.size;
 }
 
-async function streamSpan(conn: Connection, handle: FileRef, [first, last]: Span, size: number, mtimeMs: number): Promise<boolean> {
+async function streamSpan(conn: Connection, handle: FileRef, [first, last]: Span, version: FileVersion): Promise<boolean> {
   let position = first;
   while (position <= last) {
     const want = Math.min(STREAM_CHUNK_BYTES, last - position + 1);
@@ -112,8 +107,7 @@ async function streamSpan(conn: Connection, handle: FileRef, [first, last]: Span
     const { bytesRead } = await handle.read(chunk, 0, want, position);
     if (conn.state === CLOSED) return false;
     if (bytesRead !== want) return false;
-    const now = handle.stat();
-    if (now.size !== size || now.mtimeMs !== mtimeMs) return false;
+    if (!handle.unchanged(version)) return false;
     position += bytesRead;
     conn.bytes += bytesRead;
     if (!conn.socket.write(chunk) && !(await drained(conn))) return false;

@@ -53,6 +53,12 @@ export class FileRef {
   stat(): fs.Stats {
     return fs.fstatSync(this.fd);
   }
+
+  /** Whether the open file still has the size and mtime of version `v` (one fstat). */
+  unchanged(v: FileVersion): boolean {
+    const st = this.stat();
+    return st.size === v.size && st.mtimeMs === v.mtimeMs;
+  }
 }
 
 export type Opened =
@@ -110,11 +116,12 @@ function openUnderSync(rootReal: string, segments: readonly string[]): Opened {
 export const CHANGED = 'ECHANGED';
 
 /**
- * Reads a whole file version: `size` bytes, checking afterwards that the file still has that
- * size and `mtimeMs`. A file truncated or rewritten meanwhile throws an error with code CHANGED,
- * so no one is ever sent a mix of two versions.
+ * Reads a whole file version: its `size` bytes, checking afterwards that the file is unchanged.
+ * A file truncated or rewritten meanwhile throws an error with code CHANGED, so no one is ever
+ * sent a mix of two versions.
  */
-export async function readWhole(handle: FileRef, size: number, mtimeMs: number): Promise<Buffer> {
+export async function readWhole(handle: FileRef, version: FileVersion): Promise<Buffer> {
+  const { size } = version;
   const buf = Buffer.allocUnsafe(size);
   let n = 0;
   while (n < size) {
@@ -122,8 +129,7 @@ export async function readWhole(handle: FileRef, size: number, mtimeMs: number):
     if (bytesRead === 0) break;
     n += bytesRead;
   }
-  const st = handle.stat();
-  if (n !== size || st.size !== size || st.mtimeMs !== mtimeMs) {
+  if (n !== size || !handle.unchanged(version)) {
     throw Object.assign(new Error('file changed while being read'), { code: CHANGED });
   }
   return buf;

@@ -33,8 +33,7 @@ export interface FileBody {
   size: number;
   parts: Array<Span | Buffer>;
   /** The version the head describes: streaming stops if the file stops matching it. */
-  fileSize: number;
-  mtimeMs: number;
+  version: FileVersion;
 }
 
 export interface Reply {
@@ -274,7 +273,7 @@ async function negotiate(
   if (sib !== undefined) {
     return { rep: { file: sib, encoding: choice, etag: etagFor(sib.size, sib.mtimeMs, `-${choice === 'br' ? 'br' : 'gz'}`), bytes: null }, siblings };
   }
-  const bytes = await site.compressed.get(`${file.realPath}\0${identity.etag}`, choice, () => readWhole(file.handle, file.size, file.mtimeMs));
+  const bytes = await site.compressed.get(`${file.realPath}\0${identity.etag}`, choice, () => readWhole(file.handle, file.version));
   return { rep: { file, encoding: choice, etag: etagFor(file.size, file.mtimeMs, `-${choice === 'br' ? 'br' : 'gz'}`), bytes }, siblings };
 }
 
@@ -312,9 +311,9 @@ async function partial(
 
 /** A small body is read now (one write later); a large one is streamed by the sender. */
 async function bodyOf(file: OpenFile, parts: Array<Span | Buffer>, length: number, options: SiteOptions): Promise<Buffer | FileBody> {
-  if (file.size > Math.max(SMALL_FILE_BYTES, options.cacheMaxFileBytes)) return { handle: file.handle, size: length, parts, fileSize: file.size, mtimeMs: file.mtimeMs };
+  if (file.size > Math.max(SMALL_FILE_BYTES, options.cacheMaxFileBytes)) return { handle: file.handle, size: length, parts, version: file.version };
   try {
-    const whole = await readWhole(file.handle, file.size, file.mtimeMs);
+    const whole = await readWhole(file.handle, file.version);
     if (parts.length === 1 && !Buffer.isBuffer(parts[0]) && parts[0][0] === 0 && parts[0][1] === file.size - 1) return whole;
     return Buffer.concat(parts.map((p) => (Buffer.isBuffer(p) ? p : whole.subarray(p[0], p[1] + 1))));
   } finally {
@@ -336,7 +335,7 @@ async function notFound(site: Site): Promise<Reply> {
   if (opened?.kind === 'file') {
     try {
       if (opened.size <= SMALL_FILE_BYTES) {
-        return { status: 404, fields: [['Content-Type', HTML]], body: await readWhole(opened.handle, opened.size, opened.mtimeMs) };
+        return { status: 404, fields: [['Content-Type', HTML]], body: await readWhole(opened.handle, opened.version) };
       }
     } finally {
       await opened.handle.close();
