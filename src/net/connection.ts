@@ -450,7 +450,10 @@ export function finishResponse(conn: Connection, keepAlive: boolean): void {
   if (conn.state === CLOSED) return;
   logAccess(conn);
   conn.start = 0;
-  // An idle connection keeps no strings of its last request alive.
+  // An idle connection keeps no strings of its last request alive (and a head that then fails
+  // to parse is not logged under the previous request's line).
+  conn.head.method = '';
+  conn.head.target = '';
   conn.head.names.length = 0;
   conn.head.values.length = 0;
   if (!keepAlive) {

@@ -43,6 +43,16 @@ describe('access log', () => {
     expect(typeof lines[0].ms).toBe('number');
   });
 
+  it('does not log a request that failed to parse under the previous request line', async () => {
+    const file = path.join(tempDir('pws-log-'), 'access.log');
+    const s = await startServer({ staticDir: site, workers: 1, env: { ACCESS_LOG: file, LOG_FORMAT: 'json' } });
+    const ex = await exchange(s.port, 'GET /index.html HTTP/1.1\r\nHost: t\r\n\r\nGET / HTTP/1.1\r\nBad Header: x\r\n\r\n');
+    expect(ex.responses.map((r) => r.status)).toEqual([200, 400]);
+    await s.stop();
+    const lines = fs.readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { method: string; target: string; status: number });
+    expect(lines.map((l) => [l.status, l.method, l.target])).toEqual([[200, 'GET', '/index.html'], [400, '-', '-']]);
+  });
+
   it('ACCESS_LOG=off writes nothing', async () => {
     const s = await startServer({ staticDir: site, workers: 1, env: { ACCESS_LOG: 'off' } });
     await get(s.port, '/');
