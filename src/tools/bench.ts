@@ -11,7 +11,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { children, freePort, MAIN, memory, REPO, sleep } from './measure';
+import { children, freePort, MAIN, memory, REPO, sleep, waitUntilServing } from './measure';
 
 const SECONDS = Number(process.env.BENCH_SECONDS) || 5;
 const WORKERS = 2;
@@ -137,21 +137,8 @@ http {
 `,
   );
   const proc = spawn(nginx, ['-c', conf, '-e', path.join(dir, '..', 'nginx-error.log')], { stdio: ['ignore', 'pipe', 'pipe'] });
-  for (let i = 0; i < 100; i++) {
-    if (await canConnect(port)) break;
-    await sleep(50);
-  }
+  await waitUntilServing(port);
   return { name: 'nginx', port, pid: proc.pid ?? -1, stop: () => stopProc(proc) };
-}
-
-function canConnect(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const c = net.connect(port, '127.0.0.1', () => {
-      c.destroy();
-      resolve(true);
-    });
-    c.on('error', () => resolve(false));
-  });
 }
 
 /** The ETag a server gives /index.html, for the 304 workload. */

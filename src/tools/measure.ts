@@ -21,6 +21,22 @@ export function freePort(): Promise<number> {
   });
 }
 
+/** Resolves once something accepts connections on 127.0.0.1:`port`; throws after ~10 s. */
+export async function waitUntilServing(port: number): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    const ok = await new Promise<boolean>((resolve) => {
+      const c = net.connect(port, '127.0.0.1', () => {
+        c.destroy();
+        resolve(true);
+      });
+      c.on('error', () => resolve(false));
+    });
+    if (ok) return;
+    await sleep(50);
+  }
+  throw new Error(`nothing listens on port ${port}`);
+}
+
 export interface Started {
   proc: ChildProcess;
   port: number;

@@ -4,11 +4,10 @@
 
 import { execFile, spawn } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { LoadClient, type LoadStats } from './load';
-import { freePort, MAIN, REPO, sleep } from './measure';
+import { freePort, MAIN, REPO, sleep, waitUntilServing } from './measure';
 
 const PM2 = path.join(REPO, 'node_modules', 'pm2', 'bin', 'pm2');
 const ROUNDS = 3;
@@ -20,21 +19,6 @@ function makeSite(): { dir: string; expected: Map<string, Buffer> } {
   fs.writeFileSync(path.join(dir, 'index.html'), index);
   fs.writeFileSync(path.join(dir, 'asset.bin'), asset);
   return { dir, expected: new Map([['/', index], ['/asset.bin', asset]]) };
-}
-
-async function waitUntilServing(port: number): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    const ok = await new Promise<boolean>((resolve) => {
-      const c = net.connect(port, '127.0.0.1', () => {
-        c.destroy();
-        resolve(true);
-      });
-      c.on('error', () => resolve(false));
-    });
-    if (ok) return;
-    await sleep(50);
-  }
-  throw new Error(`nothing listens on port ${port}`);
 }
 
 async function ownPrimary(site: ReturnType<typeof makeSite>): Promise<LoadStats> {

@@ -6,6 +6,7 @@ import net from 'node:net';
 import path from 'node:path';
 import tls from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { freePort } from '../../src/tools/measure';
 import { get, parseResponses } from '../helpers/raw';
 import { makeSite, startServer, tempDir, type Running } from '../helpers/server';
 
@@ -17,12 +18,7 @@ beforeAll(async () => {
     'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1',
     '-subj', '/CN=localhost', '-keyout', path.join(dir, 'key.pem'), '-out', path.join(dir, 'cert.pem'),
   ], { stdio: 'ignore' });
-  redirectPort = await new Promise<number>((resolve) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const p = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(p));
-    });
-  });
+  redirectPort = await freePort();
   server = await startServer({
     staticDir: makeSite({ 'index.html': 'secure hello' }),
     workers: 1,

@@ -6,10 +6,10 @@ import net from 'node:net';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { LoadClient } from '../../src/tools/load';
+import { sleep } from '../../src/tools/measure';
 import { get } from '../helpers/raw';
 import { alive, makeSite, startServer, waitFor, workerPids, type Running, tempDir } from '../helpers/server';
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const small = Buffer.from('<h1>home</h1>');
 const medium = Buffer.alloc(200 * 1024, 'm');
 const root = makeSite({ 'index.html': small, 'medium.bin': medium });

@@ -5,10 +5,10 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { sleep } from '../../src/tools/measure';
 import { exchange, get } from '../helpers/raw';
 import { makeSite, socketCount, startServer, waitFor, workerPids, type Running } from '../helpers/server';
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 let root: string;
 let server: Running;
 beforeAll(async () => {

@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { LoadClient } from '../../src/tools/load';
+import { freePort } from '../../src/tools/measure';
 import { get } from '../helpers/raw';
 import { childEnv, makeSite, tempDir } from '../helpers/server';
 
@@ -25,15 +26,6 @@ function pm2(...args: string[]): Promise<{ code: number; out: string }> {
     execFile(process.execPath, [PM2, ...args], { cwd: app, env, timeout: 60_000 }, (err, stdout, stderr) => {
       const code = err === null ? 0 : typeof err.code === 'number' ? err.code : 1;
       resolve({ code, out: stdout + stderr });
-    });
-  });
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const p = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(p));
     });
   });
 }
