@@ -2,18 +2,24 @@
 // same worker count, measured with wrk on loopback. Prints one table (req/s, p99, ratio), and
 // writes docs/benchmarks.md and docs/benchmarks.svg.
 //
-//   npm run bench                      all workloads, 5 s each
+//   npm run bench                      all workloads, 3 rounds of 3 s per server
 //   BENCH_SECONDS=10 npm run bench     longer runs
+//   BENCH_ROUNDS=5 npm run bench       more rounds (each cell reports the median round)
 //   BENCH_ONLY=pws,nginx npm run bench only these servers
+//
+// All servers run at once and wrk visits them in turn, workload by workload and round by round:
+// this machine's speed drifts by tens of percent over minutes, and measuring one server after
+// another would turn that drift into differences between servers.
 
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { children, freePort, MAIN, memory, REPO, sleep, waitUntilServing } from './measure';
+import { children, freePort, idleGrowth, MAIN, REPO, sleep, SMALL_YOUNG_GENERATION, waitUntilServing } from './measure';
 
-const SECONDS = Number(process.env.BENCH_SECONDS) || 5;
+const SECONDS = Number(process.env.BENCH_SECONDS) || 3;
+const ROUNDS = Number(process.env.BENCH_ROUNDS) || 3;
 const WORKERS = 2;
 const ONLY = process.env.BENCH_ONLY?.split(',');
 
@@ -100,9 +106,12 @@ async function startPws(dir: string, env: Record<string, string> = {}): Promise<
   return { name: 'pws', port, pid: proc.pid ?? -1, stop: () => stopProc(proc) };
 }
 
-async function startPeer(peer: string, dir: string, workers = WORKERS): Promise<Server> {
+async function startPeer(peer: string, dir: string, workers = WORKERS, env: Record<string, string> = {}): Promise<Server> {
   const port = await freePort();
-  const proc = spawn(process.execPath, [path.join(__dirname, 'peers.js'), peer, dir, String(port), String(workers)], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(process.execPath, [path.join(__dirname, 'peers.js'), peer, dir, String(port), String(workers)], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   await waitListening(proc, /listening on port/, peer);
   return { name: peer, port, pid: proc.pid ?? -1, stop: () => stopProc(proc) };
 }
@@ -177,34 +186,25 @@ function runWrk(port: number, w: Workload, headers: string[]): Result {
   return parseWrk(out);
 }
 
+/** The median of each figure over the rounds of one cell (errors: the most any round had). */
+function medianOf(rs: Result[]): Result {
+  const median = (xs: number[]): number => {
+    const sorted = [...xs].sort((a, b) => a - b);
+    const mid = sorted.length >> 1;
+    return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+  };
+  return {
+    rps: median(rs.map((r) => r.rps)),
+    p99: median(rs.map((r) => r.p99)),
+    bytesPerSec: median(rs.map((r) => r.bytesPerSec)),
+    errors: Math.max(...rs.map((r) => r.errors)),
+  };
+}
+
 /** Memory per idle keep-alive connection of a server with one worker, over 10,000 connections. */
 async function idleBytes(server: Server): Promise<number> {
   const [worker] = children(server.pid);
-  const pid = worker ?? server.pid;
-  const open = async (n: number): Promise<net.Socket[]> => {
-    const socks: net.Socket[] = [];
-    for (let i = 0; i < n; i += 500) {
-      await Promise.all(
-        Array.from({ length: Math.min(500, n - i) }, () =>
-          new Promise<void>((resolve) => {
-            const s = net.connect(server.port, '127.0.0.1', () => s.write('GET /index.html HTTP/1.1\r\nHost: bench\r\n\r\n'));
-            s.once('data', () => resolve());
-            s.once('error', () => resolve());
-            socks.push(s);
-          }),
-        ),
-      );
-    }
-    return socks;
-  };
-  (await open(200)).forEach((s) => s.destroy());
-  await sleep(1500);
-  const before = memory(pid).rss;
-  const socks = await open(10_000);
-  await sleep(1500);
-  const after = memory(pid).rss;
-  socks.forEach((s) => s.destroy());
-  return (after - before) / 10_000;
+  return (await idleGrowth(server.port, worker ?? server.pid, 10_000, '/index.html')).rss;
 }
 
 const fmt = (n: number, digits = 0): string => (Number.isFinite(n) ? n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }) : '—');
@@ -267,41 +267,65 @@ async function main(): Promise<void> {
   starters.push(['node:net (bare)', () => startPeer('bare', dir)]);
   const chosen = starters.filter(([name]) => !ONLY || ONLY.includes(name.split(' ')[0]));
 
-  const results = new Map<string, Map<string, Result>>();
+  const running: Array<{ name: string; server: Server; etag: string }> = [];
   for (const [name, start] of chosen) {
     const server = await start();
+    running.push({ name, server, etag: await etagOf(server.port) });
     process.stdout.write(`${name}: port ${server.port}\n`);
-    const etag = await etagOf(server.port);
-    const perWorkload = new Map<string, Result>();
-    for (const w of workloads) {
-      // The bare node:net server answers one prebuilt page to everything: only the 1 KB rows mean anything.
-      if (name.startsWith('node:net') && !w.name.startsWith('1 KB')) continue;
-      const headers = [...(w.headers ?? []), ...(w.name.startsWith('304') ? [`If-None-Match: ${etag}`] : [])];
-      await sleep(300);
-      const r = runWrk(server.port, w, headers);
-      perWorkload.set(w.name, r);
-      process.stdout.write(`  ${w.name.padEnd(30)} ${fmt(r.rps).padStart(9)} req/s  p99 ${fmt(r.p99, 2).padStart(7)} ms${r.errors ? `  errors ${r.errors}` : ''}\n`);
-    }
-    results.set(name, perWorkload);
-    await server.stop();
   }
+  const rounds = new Map<string, Map<string, Result[]>>(running.map(({ name }) => [name, new Map()]));
+  for (const w of workloads) {
+    process.stdout.write(`${w.name}\n`);
+    for (let round = 1; round <= ROUNDS; round++) {
+      for (const { name, server, etag } of running) {
+        // The bare node:net server answers one prebuilt page to everything: only the 1 KB rows mean anything.
+        if (name.startsWith('node:net') && !w.name.startsWith('1 KB')) continue;
+        const headers = [...(w.headers ?? []), ...(w.name.startsWith('304') ? [`If-None-Match: ${etag}`] : [])];
+        await sleep(300);
+        const r = runWrk(server.port, w, headers);
+        const perWorkload = rounds.get(name);
+        perWorkload?.set(w.name, [...(perWorkload.get(w.name) ?? []), r]);
+        process.stdout.write(`  ${round}  ${name.padEnd(16)} ${fmt(r.rps).padStart(9)} req/s  p99 ${fmt(r.p99, 2).padStart(7)} ms${r.errors ? `  errors ${r.errors}` : ''}\n`);
+      }
+    }
+  }
+  for (const { server } of running) await server.stop();
+  const results = new Map<string, Map<string, Result>>();
+  for (const [name, perWorkload] of rounds) results.set(name, new Map([...perWorkload].map(([w, rs]) => [w, medianOf(rs)])));
 
   // Access log on vs off, and memory per idle connection (PWS, with the bare server as the floor).
   const extra: string[] = [];
   if (!ONLY || ONLY.includes('pws')) {
+    // Both servers run side by side and wrk alternates between them, three rounds each, so that
+    // the machine's drift over the run (large here) does not pass for the log's cost.
     const logFile = path.join(dir, '..', 'access.log');
+    const quiet = await startPws(dir);
     const logged = await startPws(dir, { ACCESS_LOG: logFile });
-    const on = runWrk(logged.port, workloads[0], []);
+    let on = 0;
+    let off = 0;
+    for (let round = 0; round < 3; round++) {
+      off += runWrk(quiet.port, workloads[0], []).rps / 3;
+      on += runWrk(logged.port, workloads[0], []).rps / 3;
+    }
+    await quiet.stop();
     await logged.stop();
-    const off = results.get('pws')?.get(workloads[0].name);
-    if (off) extra.push(`| access log on vs off (1 KB) | ${fmt(on.rps)} vs ${fmt(off.rps)} req/s | costs ${fmt((1 - on.rps / off.rps) * 100, 1)} % | ≤ 15 % |`);
-    const one = await startPws(dir, { WORKERS: '1', KEEP_ALIVE_TIMEOUT_MS: '600000', MAX_CONNECTIONS: '20000' });
-    const pwsIdle = await idleBytes(one);
-    await one.stop();
-    const bare = await startPeer('bare', dir, 1);
-    const bareIdle = await idleBytes(bare);
-    await bare.stop();
-    extra.push(`| memory per idle keep-alive connection (10,000 conns) | PWS ${fmt(pwsIdle)} B, bare node:net ${fmt(bareIdle)} B | ${fmt(pwsIdle / bareIdle, 2)}× the floor | ≤ 3.5 KB |`);
+    extra.push(`| access log on vs off (1 KB, mean of 3 alternating runs) | ${fmt(on)} vs ${fmt(off)} req/s | costs ${fmt((1 - on / off) * 100, 1)} % | ≤ 15 % |`);
+    // Twice: with Node's defaults (the growth includes the garbage of the 10,000 requests not
+    // yet collected) and with a small young generation (what the connections themselves hold).
+    for (const [label, flags] of [
+      ['default flags', ''],
+      [SMALL_YOUNG_GENERATION, SMALL_YOUNG_GENERATION],
+    ]) {
+      const one = await startPws(dir, { WORKERS: '1', KEEP_ALIVE_TIMEOUT_MS: '600000', MAX_CONNECTIONS: '20000', NODE_OPTIONS: flags });
+      const pwsIdle = await idleBytes(one);
+      await one.stop();
+      const bare = await startPeer('bare', dir, 1, { NODE_OPTIONS: flags });
+      const bareIdle = await idleBytes(bare);
+      await bare.stop();
+      extra.push(
+        `| memory per idle keep-alive connection (10,000 conns, ${label}) | PWS ${fmt(pwsIdle)} B, bare node:net ${fmt(bareIdle)} B | ${fmt(pwsIdle / bareIdle, 2)}× the floor | ≤ 3.5 KB |`,
+      );
+    }
   }
 
   // The table.
@@ -350,8 +374,9 @@ async function main(): Promise<void> {
     `# Benchmarks
 
 Written by \`npm run bench\` on ${stamp} UTC. Machine: ${machine}.
-Every server ran with ${WORKERS} workers on loopback, serving the same files; wrk used one thread
-for ${SECONDS} s per cell (\`wrk -t1 -cN -d${SECONDS}s --latency\`). Only ratios from the same run mean anything.
+Every server ran with ${WORKERS} workers on loopback, serving the same files, all of them at once;
+wrk (one thread, \`wrk -t1 -cN -d${SECONDS}s --latency\`) visited them in turn, ${ROUNDS} rounds per
+workload, and each cell is the median round. Only ratios from the same run mean anything.
 
 ![chart](benchmarks.svg)
 

@@ -91,6 +91,47 @@ export function memory(pid: number): { rss: number; pss: number; privateDirty: n
   return { rss: kb('Rss'), pss: kb('Pss'), privateDirty: kb('Private_Dirty') };
 }
 
+/**
+ * Node flag for measuring what idle connections hold alive: with a 1 MiB young generation V8
+ * scavenges often, so the garbage of the requests that opened the connections is collected
+ * instead of being counted as the connections' memory (with the default young generation, up to
+ * 16 MiB per semi-space of it can sit uncollected while the connections idle).
+ */
+export const SMALL_YOUNG_GENERATION = '--max-semi-space-size=1';
+
+/** Opens `count` connections that each complete one GET of `target`, then leaves them open. */
+export async function openIdle(port: number, count: number, target = '/'): Promise<net.Socket[]> {
+  const sockets: net.Socket[] = [];
+  for (let i = 0; i < count; i += 500) {
+    await Promise.all(
+      Array.from({ length: Math.min(500, count - i) }, () =>
+        new Promise<void>((resolve, reject) => {
+          const s = net.connect(port, '127.0.0.1', () => s.write(`GET ${target} HTTP/1.1\r\nHost: t\r\n\r\n`));
+          s.once('data', () => resolve());
+          s.once('error', reject);
+          sockets.push(s);
+        }),
+      ),
+    );
+  }
+  return sockets;
+}
+
+/**
+ * Memory growth of process `pid` per idle keep-alive connection: warms up with 200
+ * connections, then opens `count` that each complete one request and stay idle.
+ */
+export async function idleGrowth(port: number, pid: number, count: number, target = '/'): Promise<{ rss: number; privateDirty: number }> {
+  (await openIdle(port, 200, target)).forEach((s) => s.destroy());
+  await sleep(1500);
+  const before = memory(pid);
+  const sockets = await openIdle(port, count, target);
+  await sleep(1500);
+  const after = memory(pid);
+  sockets.forEach((s) => s.destroy());
+  return { rss: (after.rss - before.rss) / count, privateDirty: (after.privateDirty - before.privateDirty) / count };
+}
+
 /** Latency of one GET on a fresh connection, in ms; NaN if it did not answer 200. */
 export function timedGet(port: number, target = '/'): Promise<number> {
   return new Promise((resolve) => {
