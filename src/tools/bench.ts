@@ -2,7 +2,7 @@
 // same worker count, measured with wrk on loopback. Prints one table (req/s, p99, ratio), and
 // writes docs/benchmarks.md and docs/benchmarks.svg.
 //
-//   npm run bench                      all workloads, 3 rounds of 3 s per server
+//   npm run bench                      all workloads, a 1 s warm-up and 3 rounds of 3 s per server
 //   BENCH_SECONDS=10 npm run bench     longer runs
 //   BENCH_ROUNDS=5 npm run bench       more rounds (each cell reports the median round)
 //   BENCH_ONLY=pws,nginx npm run bench only these servers
@@ -177,8 +177,8 @@ function parseWrk(out: string): Result {
   };
 }
 
-function runWrk(port: number, w: Workload, headers: string[]): Result {
-  const args = ['-t1', `-c${w.connections}`, `-d${SECONDS}s`, '--latency', '--timeout', '10s'];
+function runWrk(port: number, w: Workload, headers: string[], seconds = SECONDS): Result {
+  const args = ['-t1', `-c${w.connections}`, `-d${seconds}s`, '--latency', '--timeout', '10s'];
   for (const h of headers) args.push('-H', h);
   if (w.script) args.push('-s', w.script);
   args.push(`http://127.0.0.1:${port}${w.path}`);
@@ -207,6 +207,7 @@ async function idleBytes(server: Server): Promise<number> {
   return (await idleGrowth(server.port, worker ?? server.pid, 10_000, '/index.html')).rss;
 }
 
+const ratio = (r: number, digits: number): string => (Number.isFinite(r) ? `${fmt(r, digits)}×` : '—');
 const fmt = (n: number, digits = 0): string => (Number.isFinite(n) ? n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }) : '—');
 
 function svgChart(rows: Array<{ workload: string; values: Array<[string, number]> }>, servers: string[]): string {
@@ -276,12 +277,18 @@ async function main(): Promise<void> {
   const rounds = new Map<string, Map<string, Result[]>>(running.map(({ name }) => [name, new Map()]));
   for (const w of workloads) {
     process.stdout.write(`${w.name}\n`);
-    for (let round = 1; round <= ROUNDS; round++) {
+    // Round 0 is a one-second warm-up, not recorded: caches filled (the 10,000-file workload
+    // starts cold otherwise), code compiled, for every server alike.
+    for (let round = 0; round <= ROUNDS; round++) {
       for (const { name, server, etag } of running) {
         // The bare node:net server answers one prebuilt page to everything: only the 1 KB rows mean anything.
         if (name.startsWith('node:net') && !w.name.startsWith('1 KB')) continue;
         const headers = [...(w.headers ?? []), ...(w.name.startsWith('304') ? [`If-None-Match: ${etag}`] : [])];
         await sleep(300);
+        if (round === 0) {
+          runWrk(server.port, w, headers, 1);
+          continue;
+        }
         const r = runWrk(server.port, w, headers);
         const perWorkload = rounds.get(name);
         perWorkload?.set(w.name, [...(perWorkload.get(w.name) ?? []), r]);
@@ -351,7 +358,7 @@ async function main(): Promise<void> {
     const peerValues = nodePeers.map(value).filter(Number.isFinite);
     const bestPeer = peerValues.length > 0 ? Math.max(...peerValues) : NaN;
     lines.push(
-      `| ${w.name} | ${servers.map(cell).join(' | ')} | ${fmt(pws / value('nginx'), 2)}× | ${fmt(pws / bestPeer, 1)}× | ${w.target} |`,
+      `| ${w.name} | ${servers.map(cell).join(' | ')} | ${ratio(pws / value('nginx'), 2)} | ${ratio(pws / bestPeer, 1)} | ${w.target} |`,
     );
     chart.push({ workload: w.name, values: servers.filter((s) => Number.isFinite(value(s))).map((s) => [s, value(s)]) });
   }
@@ -375,8 +382,9 @@ async function main(): Promise<void> {
 
 Written by \`npm run bench\` on ${stamp} UTC. Machine: ${machine}.
 Every server ran with ${WORKERS} workers on loopback, serving the same files, all of them at once;
-wrk (one thread, \`wrk -t1 -cN -d${SECONDS}s --latency\`) visited them in turn, ${ROUNDS} rounds per
-workload, and each cell is the median round. Only ratios from the same run mean anything.
+wrk (one thread, \`wrk -t1 -cN -d${SECONDS}s --latency\`) visited them in turn, a one-second
+warm-up and then ${ROUNDS} rounds per workload, and each cell is the median round. Only ratios
+from the same run mean anything.
 
 ![chart](benchmarks.svg)
 
