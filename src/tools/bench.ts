@@ -16,7 +16,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { children, freePort, idleGrowth, MAIN, REPO, sleep, SMALL_YOUNG_GENERATION, waitUntilServing } from './measure';
+import { children, freePort, IDLE_MEASUREMENTS, idleGrowth, MAIN, percentile, REPO, sleep, waitUntilServing } from './measure';
 
 const SECONDS = Number(process.env.BENCH_SECONDS) || 3;
 const ROUNDS = Number(process.env.BENCH_ROUNDS) || 3;
@@ -188,15 +188,10 @@ function runWrk(port: number, w: Workload, headers: string[], seconds = SECONDS)
 
 /** The median of each figure over the rounds of one cell (errors: the most any round had). */
 function medianOf(rs: Result[]): Result {
-  const median = (xs: number[]): number => {
-    const sorted = [...xs].sort((a, b) => a - b);
-    const mid = sorted.length >> 1;
-    return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-  };
   return {
-    rps: median(rs.map((r) => r.rps)),
-    p99: median(rs.map((r) => r.p99)),
-    bytesPerSec: median(rs.map((r) => r.bytesPerSec)),
+    rps: percentile(rs.map((r) => r.rps), 50),
+    p99: percentile(rs.map((r) => r.p99), 50),
+    bytesPerSec: percentile(rs.map((r) => r.bytesPerSec), 50),
     errors: Math.max(...rs.map((r) => r.errors)),
   };
 }
@@ -317,12 +312,7 @@ async function main(): Promise<void> {
     await quiet.stop();
     await logged.stop();
     extra.push(`| access log on vs off (1 KB, mean of 3 alternating runs) | ${fmt(on)} vs ${fmt(off)} req/s | costs ${fmt((1 - on / off) * 100, 1)} % | ≤ 15 % |`);
-    // Twice: with Node's defaults (the growth includes the garbage of the 10,000 requests not
-    // yet collected) and with a small young generation (what the connections themselves hold).
-    for (const [label, flags] of [
-      ['default flags', ''],
-      [SMALL_YOUNG_GENERATION, SMALL_YOUNG_GENERATION],
-    ]) {
+    for (const { label, flags } of IDLE_MEASUREMENTS) {
       const one = await startPws(dir, { WORKERS: '1', KEEP_ALIVE_TIMEOUT_MS: '600000', MAX_CONNECTIONS: '20000', NODE_OPTIONS: flags });
       const pwsIdle = await idleBytes(one);
       await one.stop();

@@ -4,7 +4,7 @@
 // flags (the growth then includes the requests' garbage not yet collected) and with a small
 // young generation (garbage collected as it goes: what the connections themselves hold).
 
-import { children, idleGrowth, SMALL_YOUNG_GENERATION, startPws } from './measure';
+import { children, IDLE_MEASUREMENTS, idleGrowth, startPws } from './measure';
 
 /** Bytes per idle connection of a one-worker PWS started with `nodeOptions`. */
 export async function measureIdle(count: number, nodeOptions = ''): Promise<{ rss: number; privateDirty: number }> {
@@ -19,10 +19,7 @@ export async function measureIdle(count: number, nodeOptions = ''): Promise<{ rs
 
 async function main(): Promise<void> {
   const count = Number(process.argv[2] ?? 10_000);
-  for (const [label, flags] of [
-    ['default flags', ''],
-    [SMALL_YOUNG_GENERATION, SMALL_YOUNG_GENERATION],
-  ]) {
+  for (const { label, flags } of IDLE_MEASUREMENTS) {
     const r = await measureIdle(count, flags);
     process.stdout.write(
       `${count} idle keep-alive connections (${label}): ${Math.round(r.rss)} bytes RSS, ${Math.round(r.privateDirty)} bytes private dirty per connection\n`,

@@ -97,7 +97,17 @@ export function memory(pid: number): { rss: number; pss: number; privateDirty: n
  * instead of being counted as the connections' memory (with the default young generation, up to
  * 16 MiB per semi-space of it can sit uncollected while the connections idle).
  */
-export const SMALL_YOUNG_GENERATION = '--max-semi-space-size=1';
+const SMALL_YOUNG_GENERATION = '--max-semi-space-size=1';
+
+/**
+ * The two ways idle memory is measured, as NODE_OPTIONS for the server: Node's defaults (the
+ * growth includes the requests' garbage not yet collected) and a small young generation (what
+ * the connections themselves hold).
+ */
+export const IDLE_MEASUREMENTS = [
+  { label: 'default flags', flags: '' },
+  { label: SMALL_YOUNG_GENERATION, flags: SMALL_YOUNG_GENERATION },
+] as const;
 
 /** Opens `count` connections that each complete one GET of `target`, then leaves them open. */
 export async function openIdle(port: number, count: number, target = '/'): Promise<net.Socket[]> {
