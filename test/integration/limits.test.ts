@@ -7,7 +7,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { sleep } from '../../src/tools/measure';
 import { exchange, get } from '../helpers/raw';
-import { makeSite, socketCount, startServer, waitFor, workerPids, type Running } from '../helpers/server';
+import { makeSite, rssOf, socketCount, startServer, waitFor, workerPids, type Running } from '../helpers/server';
 
 let root: string;
 let server: Running;
@@ -25,12 +25,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await server.stop();
 });
-
-
-function rss(pid: number): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Number(m[1]) * 1024 : 0;
-}
 
 describe('timeouts', () => {
   it('answers a head not complete within HEADERS_TIMEOUT_MS with 408 and closes', async () => {
@@ -51,7 +45,7 @@ describe('timeouts', () => {
   it('drops clients that stop reading after SEND_TIMEOUT_MS, memory flat in their number', async () => {
     const [pid] = workerPids(server.proc.pid ?? -1);
     const baseline = socketCount(pid);
-    const before = rss(pid);
+    const before = rssOf(pid);
     const clients: net.Socket[] = [];
     for (let i = 0; i < 40; i++) {
       const s = net.connect(server.port, '127.0.0.1');
@@ -63,7 +57,7 @@ describe('timeouts', () => {
     try {
       await waitFor('all 40 downloads under way', () => socketCount(pid) >= baseline + 40, 5000);
       await sleep(300);
-      const during = rss(pid);
+      const during = rssOf(pid);
       // 40 stalled 64 MiB downloads: without backpressure this would be gigabytes.
       expect(during - before).toBeLessThan(48 * 1024 * 1024);
       // The server drops every one of them (a paused client cannot see it, the worker's fds can).

@@ -5,16 +5,11 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { sleep } from '../../src/tools/measure';
+import { openIdle, sleep } from '../../src/tools/measure';
 import { get } from '../helpers/raw';
-import { fdsOn, makeSite, socketCount, startServer, workerPids, type Running } from '../helpers/server';
+import { fdsOn, makeSite, rssOf, socketCount, startServer, workerPids, type Running } from '../helpers/server';
 
 const GIB = 1024 * 1024 * 1024;
-
-function rssBytes(pid: number): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Number(m[1]) * 1024 : 0;
-}
 
 function connectOpen(port: number): Promise<net.Socket> {
   return new Promise((resolve, reject) => {
@@ -50,18 +45,8 @@ describe('two workers', () => {
       // wins each accept and a single burst may land mostly on one worker. Open bursts of 20 and
       // keep every connection open until both workers hold some, or 200 are open.
       while (clients.length < 200 && Math.min(...gained()) < 1) {
-        const burst = await Promise.all(Array.from({ length: 20 }, () => connectOpen(two.port)));
-        clients.push(...burst);
-        // One request on each, so the connection has surely reached a worker.
-        await Promise.all(
-          burst.map(
-            (s) =>
-              new Promise<void>((resolve) => {
-                s.once('data', () => resolve());
-                s.write('GET / HTTP/1.1\r\nHost: t\r\n\r\n');
-              }),
-          ),
-        );
+        // Each completes one request, so the connection has surely reached a worker.
+        clients.push(...(await openIdle(two.port, 20)));
       }
       const counts = gained();
       expect(counts[0] + counts[1]).toBe(clients.length);
@@ -73,10 +58,10 @@ describe('two workers', () => {
 
   it('streams 1 GiB to a fast client with worker memory staying flat', async () => {
     const pids = workerPids(two.proc.pid ?? -1);
-    const baseline = Math.max(...pids.map(rssBytes));
+    const baseline = Math.max(...pids.map(rssOf));
     let peak = 0;
     const sampler = setInterval(() => {
-      for (const pid of pids) peak = Math.max(peak, rssBytes(pid));
+      for (const pid of pids) peak = Math.max(peak, rssOf(pid));
     }, 20);
     const received = await new Promise<number>((resolve, reject) => {
       let n = 0;
@@ -93,13 +78,13 @@ describe('two workers', () => {
 
   it('reads no further ahead than the socket accepts from a client that stops reading', async () => {
     const pids = workerPids(two.proc.pid ?? -1);
-    const baseline = Math.max(...pids.map(rssBytes));
+    const baseline = Math.max(...pids.map(rssOf));
     const s = await connectOpen(two.port);
     s.write('GET /big.bin HTTP/1.1\r\nHost: t\r\n\r\n');
     await new Promise<void>((resolve) => s.once('data', () => resolve()));
     s.pause();
     await sleep(1500);
-    const grown = Math.max(...pids.map(rssBytes)) - baseline;
+    const grown = Math.max(...pids.map(rssOf)) - baseline;
     // Without backpressure the worker would have read hundreds of MiB by now.
     expect(grown).toBeLessThan(64 * 1024 * 1024);
     s.destroy();
