@@ -29,9 +29,12 @@ export interface CachedReply {
 }
 
 /** Request fields a cacheable reply may depend on; a request with any other condition is not cached. */
-export const KEY_FIELDS = ['accept-encoding', 'if-none-match', 'if-modified-since', 'origin', 'accept'] as const;
+const KEY_FIELDS = ['accept-encoding', 'if-none-match', 'if-modified-since', 'origin', 'accept'] as const;
 /** Fields that make a request uncacheable: ranges and the preconditions that can fail with 412. */
 const UNCACHEABLE_FIELDS = new Set(['range', 'if-range', 'if-match', 'if-unmodified-since']);
+
+/** What marks each key field in a key: a line break and the field's place in KEY_FIELDS. */
+const KEY_TAGS = new Map<string, string>(KEY_FIELDS.map((name, i) => [name, `\n${i + 1}`]));
 
 /**
  * The cache key of a GET/HEAD (method excluded: HEAD differs only in the bytes written), or null
@@ -40,26 +43,9 @@ const UNCACHEABLE_FIELDS = new Set(['range', 'if-range', 'if-match', 'if-unmodif
 export function cacheKey(target: string, names: readonly string[], values: readonly string[]): string | null {
   let key = target;
   for (let i = 0; i < names.length; i++) {
-    const name = names[i];
-    switch (name) {
-      case 'accept-encoding':
-        key += `\n1${values[i]}`;
-        break;
-      case 'if-none-match':
-        key += `\n2${values[i]}`;
-        break;
-      case 'if-modified-since':
-        key += `\n3${values[i]}`;
-        break;
-      case 'origin':
-        key += `\n4${values[i]}`;
-        break;
-      case 'accept':
-        key += `\n5${values[i]}`;
-        break;
-      default:
-        if (UNCACHEABLE_FIELDS.has(name)) return null;
-    }
+    const tag = KEY_TAGS.get(names[i]);
+    if (tag !== undefined) key += tag + values[i];
+    else if (UNCACHEABLE_FIELDS.has(names[i])) return null;
   }
   return key;
 }
