@@ -42,6 +42,8 @@ export interface Config {
   maxRanges: number;
   /** Connections one worker serves at once; more are answered 503 and closed. */
   maxConnections: number;
+  /** Reply bytes a connection may have queued before PWS stops reading its next request. */
+  outputQueueBytes: number;
   /** Requests served on one connection before it closes; 0 = unlimited. */
   maxRequestsPerConnection: number;
   /** `stdout`, `off`, or a file path (appended to). */
@@ -99,6 +101,7 @@ export const VARIABLES: readonly Variable[] = [
   { name: 'COMPRESSION_CACHE_BYTES', fallback: '67108864', meaning: 'memory per worker for reused compressed results' },
   { name: 'MAX_RANGES', fallback: '16', meaning: 'most ranges honoured in one request; more sends the whole file' },
   { name: 'MAX_CONNECTIONS', fallback: '10000', meaning: 'connections per worker; past it new ones get 503 and are closed' },
+  { name: 'OUTPUT_QUEUE_BYTES', fallback: '262144', meaning: 'reply bytes queued per connection before PWS stops reading its next request' },
   { name: 'MAX_REQUESTS_PER_CONNECTION', fallback: '0', meaning: 'requests on one connection before it closes; 0 = unlimited' },
   { name: 'ACCESS_LOG', fallback: 'stdout', meaning: 'stdout, off, or a file to append access lines to' },
   { name: 'LOG_FORMAT', fallback: 'combined', meaning: 'access log format: combined (nginx default) or json' },
@@ -287,6 +290,8 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     compressionCacheBytes: int('COMPRESSION_CACHE_BYTES', 0, 2 ** 40, 'expected a byte count'),
     maxRanges: int('MAX_RANGES', 1, 1000, 'expected a count from 1 to 1000'),
     maxConnections: int('MAX_CONNECTIONS', 1, 1_000_000, 'expected a count from 1 to 1000000'),
+    // At least Node's socket high-water mark (16 KiB), so that a queue above it always ends in 'drain'.
+    outputQueueBytes: int('OUTPUT_QUEUE_BYTES', 16_384, 64 * 1_048_576, 'expected a byte count from 16384 to 67108864'),
     maxRequestsPerConnection: int('MAX_REQUESTS_PER_CONNECTION', 0, 2 ** 40, 'expected a count, 0 for unlimited'),
     accessLog: accessLog === 'stdout' || accessLog === 'off' ? accessLog : path.resolve(cwd, accessLog),
     logFormat: logFormat as 'combined' | 'json',

@@ -26,13 +26,20 @@ const DONE = 16;
 
 /** 16 hex digits already exceed any body we would accept; more is an overflow attempt. */
 const MAX_SIZE_DIGITS = 16;
+/**
+ * Longest chunk line (size and extensions, before CRLF). PWS ignores extensions, and no client
+ * needs kilobytes of them; without a cap, one chunk line could be megabytes of bytes to scan.
+ */
+export const MAX_CHUNK_LINE_BYTES = 4096;
 
 export class ChunkedDecoder {
   private state = SIZE;
   private size = 0;
   private digits = 0;
   private remaining = 0;
-  private total = 0;
+  /** Bytes of the body consumed by earlier calls: data, framing, extensions and trailers alike. */
+  private consumed = 0;
+  private lineBytes = 0;
   private trailerBytes = 0;
 
   constructor(
@@ -47,12 +54,15 @@ export class ChunkedDecoder {
   /**
    * Consumes bytes of buf[start, end). Returns how many belong to the body (all of them unless
    * the body ended inside the range, after which `done` is true), or an error code:
-   * E.CHUNK_INVALID for bad syntax, E.BODY_TOO_LARGE past maxBodyBytes.
+   * E.CHUNK_INVALID for bad syntax, E.CHUNK_LINE_TOO_LONG for a chunk line over
+   * MAX_CHUNK_LINE_BYTES, E.BODY_TOO_LARGE once the body's bytes — every byte of it, framing and
+   * extensions included — pass maxBodyBytes (or a chunk size says they will).
    */
   feed(buf: Buffer, start: number, end: number): number {
     let p = start;
     while (p < end && this.state !== DONE) {
       const c = buf[p];
+      if (this.state < SIZE_LF && c !== CR && ++this.lineBytes > MAX_CHUNK_LINE_BYTES) return E.CHUNK_LINE_TOO_LONG;
       switch (this.state) {
         case SIZE: {
           const h = HEX[c];
@@ -117,11 +127,11 @@ export class ChunkedDecoder {
           if (c !== LF) return E.CHUNK_INVALID;
           p++;
           this.digits = 0;
+          this.lineBytes = 0;
           if (this.size === 0) {
             this.state = TRAILER_START;
           } else {
-            this.total += this.size;
-            if (this.total > this.maxBodyBytes) return E.BODY_TOO_LARGE;
+            if (this.consumed + (p - start) + this.size > this.maxBodyBytes) return E.BODY_TOO_LARGE;
             this.remaining = this.size;
             this.size = 0;
             this.state = DATA;
@@ -176,6 +186,8 @@ export class ChunkedDecoder {
         if (++this.trailerBytes > this.maxTrailerBytes) return E.HEADERS_TOO_LARGE;
       }
     }
+    this.consumed += p - start;
+    if (this.consumed > this.maxBodyBytes) return E.BODY_TOO_LARGE;
     return p - start;
   }
 }

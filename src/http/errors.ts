@@ -32,6 +32,7 @@ export const E = {
   PATH_INVALID: -25,
   HEADERS_TIMEOUT: -26,
   LEADING_EMPTY_LINES: -27,
+  CHUNK_LINE_TOO_LONG: -28,
 } as const;
 
 export type ErrorCode = (typeof E)[keyof typeof E];
@@ -76,6 +77,7 @@ const TABLE = new Map<number, ErrorInfo>([
   [E.PATH_INVALID, { status: 400, close: false }],
   [E.HEADERS_TIMEOUT, { status: 408, close: true }],
   [E.LEADING_EMPTY_LINES, { status: 400, close: true }],
+  [E.CHUNK_LINE_TOO_LONG, { status: 400, close: true }],
 ]);
 
 /** The status and close rule of an error code. Unknown codes are a 400 that closes. */

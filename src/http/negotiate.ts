@@ -49,6 +49,16 @@ export function chooseEncoding(header: string | undefined, available: readonly E
   return best;
 }
 
+/**
+ * The part of an Accept-Encoding header that chooseEncoding reads: the q-values of br, gzip,
+ * identity and `*`, as a short string. Two headers with one profile get the same choice for
+ * every set of available codings, so a cache may key on the profile instead of the header.
+ */
+export function encodingProfile(header: string): string {
+  const q = qualities(header);
+  return `${q.get('br') ?? ''},${q.get('gzip') ?? ''},${q.get('identity') ?? ''},${q.get('*') ?? ''}`;
+}
+
 /** Whether an Accept header admits text/html (no header admits everything). */
 export function acceptsHtml(accept: string | undefined): boolean {
   if (accept === undefined) return true;

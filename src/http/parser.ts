@@ -6,6 +6,8 @@
 //   < 0  an error code from ./errors (the caller maps it to a status)
 // It keeps no state between calls: the caller re-offers the whole unconsumed head. It never
 // throws, allocates no strings until the head is complete and uses no regular expressions.
+// Syntax is checked as the bytes arrive, and so is the one field that decides framing before
+// anything else can: a Content-Length that is repeated or not 1*DIGIT is an error at its line.
 
 import { COLON, CR, FIELD_VALUE, HTAB, LF, SP, TARGET, TOKEN } from './chars';
 import { E } from './errors';
@@ -40,6 +42,9 @@ const MAX_METHOD_BYTES = 32;
 /** RFC 9112 §2.2 asks servers to skip at least one empty line before a request; we allow a few. */
 const MAX_LEADING_EMPTY_BYTES = 8;
 const VERSION_PREFIX = [0x48, 0x54, 0x54, 0x50, 0x2f]; // "HTTP/"
+const CONTENT_LENGTH = Buffer.from('content-length', 'latin1');
+/** Longest Content-Length accepted: 15 digits stay below 2^53 (request.ts's parseLength agrees). */
+const MAX_LENGTH_DIGITS = 15;
 
 // Offsets of the field lines found by the last call: [nameStart, nameEnd, valueStart, valueEnd]*.
 // Module scope is safe because the parser is synchronous and never re-entered.
@@ -101,6 +106,7 @@ export function parseRequestHead(
   // *( field-line CRLF ) CRLF (§5)
   const fieldsStart = p;
   let count = 0;
+  let sawLength = false;
   for (;;) {
     if (p - fieldsStart > limits.maxHeaderBytes) return E.HEADERS_TOO_LARGE;
     if (p >= end) return needMoreFields(fieldsStart, end, limits);
@@ -137,6 +143,14 @@ export function parseRequestHead(
     if (buf[p + 1] !== LF) return E.LINE_ENDING;
     p += 2;
 
+    // A Content-Length that is repeated, not all digits or too long leaves the framing in doubt:
+    // refused as soon as its line is complete, not at the end of the head (as llhttp does).
+    if (isContentLength(buf, nameStart, nameEnd)) {
+      if (sawLength) return E.CONTENT_LENGTH_DUPLICATE;
+      sawLength = true;
+      if (!isLength(buf, valueStart, valueEnd)) return E.CONTENT_LENGTH_INVALID;
+    }
+
     if (count === limits.maxHeaders) return E.TOO_MANY_HEADERS;
     if (4 * count + 4 > fieldOffsets.length) {
       const grown = new Int32Array(fieldOffsets.length * 2);
@@ -162,6 +176,21 @@ export function parseRequestHead(
     out.values.push(buf.toString('latin1', fieldOffsets[o + 2], fieldOffsets[o + 3]));
   }
   return p - start;
+}
+
+/** Whether buf[start, end) is the field name Content-Length, in any case. */
+function isContentLength(buf: Buffer, start: number, end: number): boolean {
+  if (end - start !== CONTENT_LENGTH.length) return false;
+  // OR-ing 0x20 lower-cases letters; no other token byte maps onto a letter or "-" that way.
+  for (let i = 0; i < CONTENT_LENGTH.length; i++) if ((buf[start + i] | 0x20) !== CONTENT_LENGTH[i]) return false;
+  return true;
+}
+
+/** Content-Length = 1*DIGIT (RFC 9110 §8.6), at most MAX_LENGTH_DIGITS long. */
+function isLength(buf: Buffer, start: number, end: number): boolean {
+  if (end === start || end - start > MAX_LENGTH_DIGITS) return false;
+  for (let i = start; i < end; i++) if (buf[i] < 0x30 || buf[i] > 0x39) return false;
+  return true;
 }
 
 function needMoreFields(fieldsStart: number, end: number, limits: ParseLimits): number {

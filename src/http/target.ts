@@ -8,10 +8,14 @@ export interface DecodedTarget {
   segments: string[];
   /** Whether the path named a directory form (ended in `/`, `/.` or `/..`). */
   trailingSlash: boolean;
-  /** The path exactly as sent (still percent-encoded), for redirects. */
-  rawPath: string;
-  /** `?` and the query as sent, or ''. */
+  /** `?` and the query as sent, or '' (a Location keeps it only through http/location's safeQuery). */
   query: string;
+  /**
+   * The authority of an absolute-form target (RFC 9112 §3.2.2: it takes the place of Host), as
+   * sent and not yet validated; null for origin form. The raw path is deliberately not kept:
+   * everything PWS builds from a path starts from `segments`.
+   */
+  authority: string | null;
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
@@ -25,6 +29,7 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
  */
 export function decodeTarget(target: string): DecodedTarget | number {
   let pathStart = 0;
+  let authority: string | null = null;
   if (target.charCodeAt(0) !== 0x2f) {
     const scheme = target.slice(0, 8).toLowerCase();
     let authorityStart: number;
@@ -37,6 +42,7 @@ export function decodeTarget(target: string): DecodedTarget | number {
       if (c === 0x2f || c === 0x3f || c === 0x23) break;
       pathStart++;
     }
+    authority = target.slice(authorityStart, pathStart);
   }
 
   let pathEnd = target.length;
@@ -73,7 +79,7 @@ export function decodeTarget(target: string): DecodedTarget | number {
     segments.push(part);
   }
   if (segments.length === 0) trailingSlash = true;
-  return { segments, trailingSlash, rawPath, query };
+  return { segments, trailingSlash, query, authority };
 }
 
 /** Decodes %XX escapes once and the result as UTF-8; null if any escape or byte is invalid. */

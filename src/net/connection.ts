@@ -1,9 +1,13 @@
-// One client connection as an explicit state machine: reading a head → reading a body → responding → …
+// One client connection as an explicit state machine: reading a head → reading a body → responding →
+// (backed up →) reading the next head …
 //
 // Socket events go to shared top-level handlers that find their Connection through a symbol
 // on the socket: no closures per connection or per request. Requests are answered strictly in
 // order; while one is being answered, later pipelined bytes wait in `pending` and reading
-// pauses once they pass a bound.
+// pauses once they pass a bound. Once a reply is handed to the socket, the next request is
+// parsed only if the socket's queue is at most OUTPUT_QUEUE_BYTES; otherwise the connection is
+// BACKED_UP, not reading, until 'drain' (Node's http server pauses the same way). So a client
+// that pipelines requests and never reads holds at most that queue plus one reply.
 
 import type net from 'node:net';
 import type { AccessLog } from '../access-log';
@@ -15,8 +19,9 @@ import { emptyHead, NEED_MORE, parseRequestHead, type ParseLimits } from '../htt
 import { BODY_CHUNKED, BODY_LENGTH, emptyFraming, header, interpretHead } from '../http/request';
 import { decodeTarget, type DecodedTarget } from '../http/target';
 import { log } from '../log';
-import { errorReply, type Reply, type Site, type StaticRequest } from '../static/handler';
-import { cacheKey, modeIndex, type CachedReply } from '../static/reply-cache';
+import { evaluatePreconditions, NOT_MODIFIED, type HeaderLookup } from '../http/conditional';
+import { errorReply, notModified, type Reply, type Site, type StaticRequest } from '../static/handler';
+import { modeIndex, type CachedReply } from '../static/reply-cache';
 import { contentLength, replyHead, writeBuffered, writeReply } from './send';
 
 export const READ_HEAD = 0;
@@ -24,6 +29,8 @@ export const READ_BODY = 1;
 export const RESPONDING = 2;
 export const CLOSING = 3;
 export const CLOSED = 4;
+/** A reply was handed over and the socket's queue is above OUTPUT_QUEUE_BYTES: waiting for 'drain'. */
+export const BACKED_UP = 5;
 
 /** Maps a request to a reply; the static handler in production, anything in tests. */
 export type Handler = (req: StaticRequest, site: Site) => Promise<Reply>;
@@ -32,6 +39,8 @@ export interface ConnectionContext {
   limits: ParseLimits;
   maxBodyBytes: number;
   maxRequestsPerConnection: number;
+  /** OUTPUT_QUEUE_BYTES: above this many queued bytes, the next request waits for 'drain'. */
+  outputQueueBytes: number;
   site: Site;
   handle: Handler;
   accessLog: AccessLog | null;
@@ -157,7 +166,7 @@ function receive(conn: Connection, chunk: Buffer): void {
     if (conn.pending.length > EAGER_PARSE_BYTES && conn.pending.length <= conn.headLimit && chunk.indexOf(LF) === -1) return;
   } else if (conn.state === READ_BODY) {
     conn.since = Date.now();
-  } else if (conn.state === RESPONDING) {
+  } else if (conn.state === RESPONDING || conn.state === BACKED_UP) {
     if (conn.pending.length > conn.headLimit) conn.socket.pause();
     return;
   } else {
@@ -174,10 +183,13 @@ function onEnd(this: ConnSocket): void {
 }
 
 function onDrain(this: ConnSocket): void {
-  const waiter = this[kConn].drainWaiter;
+  const conn = this[kConn];
+  const waiter = conn.drainWaiter;
   if (waiter !== null) {
-    this[kConn].drainWaiter = null;
+    conn.drainWaiter = null;
     waiter();
+  } else if (conn.state === BACKED_UP) {
+    readNext(conn);
   }
 }
 
@@ -318,26 +330,37 @@ function dispatch(conn: Connection): void {
     respond(conn, { status, fields: [['Content-Type', 'text/plain; charset=utf-8'], ['Cache-Control', 'no-store']], body: status === 200 ? OK : DRAINING }, method === 'HEAD');
     return;
   }
-  // The hot path: a response cached for exactly this target and these request fields.
-  const key = options ? null : cacheKey(conn.head.target, conn.head.names, conn.head.values);
+  // The hot path: a response cached for this path and what of these request fields it depends on.
+  const key = options ? null : site.replies.keyOf(conn.head.target, conn.head.names, conn.head.values);
+  const hasQuery = key !== null && conn.head.target.includes('?');
   if (key !== null) {
-    const hit = site.replies.get(key, conn.since);
+    const hit = site.replies.get(key, conn.since, hasQuery);
     if (hit !== undefined) {
       respondCached(conn, hit, method === 'HEAD');
       return;
     }
   }
   let target: DecodedTarget | number;
-  if (options && conn.head.target === '*') target = { segments: [], trailingSlash: true, rawPath: '*', query: '' };
+  if (options && conn.head.target === '*') target = { segments: [], trailingSlash: true, query: '', authority: null };
   else target = decodeTarget(conn.head.target);
   if (typeof target === 'number') {
     respond(conn, errorReply(errorInfo(target).status), false);
     return;
   }
   const headOnly = method === 'HEAD';
+  const header: HeaderLookup = (name) => conn.header(name);
+  // A cacheable request is answered as if unconditional, so that the 200 can be cached; its
+  // If-None-Match / If-Modified-Since are then evaluated here, as they are on a cache hit.
+  const conditional = key !== null && (conn.header('if-none-match') !== undefined || conn.header('if-modified-since') !== undefined);
+  const request: StaticRequest = {
+    method,
+    target,
+    header: conditional ? (name) => (name === 'if-none-match' || name === 'if-modified-since' ? undefined : conn.header(name)) : header,
+    cacheable: key !== null && site.replies.enabled,
+  };
   let work: Promise<Reply>;
   try {
-    work = conn.ctx.handle({ method, target, header: (name) => conn.header(name) }, site);
+    work = conn.ctx.handle(request, site);
   } catch (err) {
     internalError(conn, err);
     return;
@@ -345,7 +368,9 @@ function dispatch(conn: Connection): void {
   work.then(
     (reply) => {
       try {
-        if (key !== null) site.replies.set(key, reply, Date.now());
+        if (key !== null) site.replies.set(key, reply, Date.now(), hasQuery);
+        const { validators } = reply;
+        if (conditional && validators !== undefined && evaluatePreconditions(header, validators) === NOT_MODIFIED) reply = notModified(reply);
         respond(conn, reply, headOnly);
       } catch (err) {
         internalError(conn, err);
@@ -398,7 +423,10 @@ function respond(conn: Connection, reply: Reply, headOnly: boolean, forceClose =
   writeReply(conn, reply, headOnly, !forceClose && keepsAlive(conn), conn.head.versionMinor === 0);
 }
 
-/** Writes a cached reply: its head for this second and connection mode is built at most once. */
+/**
+ * Writes a cached reply, or its 304 when the request's If-None-Match / If-Modified-Since say the
+ * client has it: the head for this second and connection mode is built at most once.
+ */
 function respondCached(conn: Connection, hit: CachedReply, headOnly: boolean): void {
   const keepAlive = keepsAlive(conn);
   const http10 = conn.head.versionMinor === 0;
@@ -408,10 +436,19 @@ function respondCached(conn: Connection, hit: CachedReply, headOnly: boolean): v
     hit.second = second;
     replies.setWire(hit, null, null);
   }
-  const { reply } = hit;
+  let reply = hit.reply;
+  const { validators } = reply;
+  const unchanged =
+    validators !== undefined &&
+    (conn.header('if-none-match') !== undefined || conn.header('if-modified-since') !== undefined) &&
+    evaluatePreconditions((name) => conn.header(name), validators) === NOT_MODIFIED;
+  if (unchanged) {
+    if (hit.notModified === null) replies.setNotModified(hit, notModified(reply));
+    reply = hit.notModified as Reply;
+  }
   const sendsBody = !headOnly && contentLength(reply) > 0;
   const body = sendsBody ? (reply.body as Buffer) : null;
-  const mode = modeIndex(headOnly, keepAlive, http10);
+  const mode = modeIndex(headOnly, keepAlive, http10, unchanged);
   let wire = hit.wire[mode];
   if (wire === undefined) {
     wire = replyHead(reply, keepAlive, http10);
@@ -460,6 +497,20 @@ export function finishResponse(conn: Connection, keepAlive: boolean): void {
     closeNow(conn);
     return;
   }
+  const { socket } = conn;
+  // writableNeedDrain: the queue passed the socket's high-water mark, so 'drain' will come.
+  if (socket.writableLength > conn.ctx.outputQueueBytes && socket.writableNeedDrain) {
+    conn.state = BACKED_UP;
+    conn.since = Date.now();
+    conn.writtenAtSweep = socket.bytesWritten;
+    socket.pause();
+    return;
+  }
+  readNext(conn);
+}
+
+/** Goes back to reading: the next head may already be waiting in `pending`. */
+function readNext(conn: Connection): void {
   conn.state = READ_HEAD;
   conn.since = Date.now();
   conn.headStarted = conn.pending !== null;

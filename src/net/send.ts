@@ -115,9 +115,14 @@ async function streamSpan(conn: Connection, handle: FileRef, [first, last]: Span
   return true;
 }
 
-/** Waits for the socket to drain; false if it closed instead. */
+/**
+ * Waits for the socket to drain; false if it closed instead. Reading pauses meanwhile (it
+ * resumes when the connection goes back to reading heads), so a client that does not take the
+ * reply cannot keep sending requests either.
+ */
 function drained(conn: Connection): Promise<boolean> {
   if (conn.state === CLOSED) return Promise.resolve(false);
+  conn.socket.pause();
   return new Promise((resolve) => {
     conn.drainWaiter = () => resolve(conn.state !== CLOSED);
   });

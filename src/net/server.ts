@@ -9,7 +9,8 @@ import type { Config } from '../config';
 import { E } from '../http/errors';
 import { responseHead } from '../http/head';
 import { log } from '../log';
-import { createSite, serveStatic } from '../static/handler';
+import { encodePath, redirectHost, safeQuery } from '../http/location';
+import { createSite, errorReply, serveStatic } from '../static/handler';
 import { sameVersion } from '../static/files';
 import { ReplyCache } from '../static/reply-cache';
 import {
@@ -19,6 +20,7 @@ import {
   type ConnectionContext,
   type Connection,
   type Handler,
+  BACKED_UP,
   CLOSING,
   READ_BODY,
   READ_HEAD,
@@ -45,11 +47,18 @@ export function createPwsServer(config: Config, handle: Handler = serveStatic, p
     limits: { maxUriBytes: config.maxUriBytes, maxHeaderBytes: config.maxHeaderBytes, maxHeaders: config.maxHeaders },
     maxBodyBytes: config.maxBodyBytes,
     maxRequestsPerConnection: config.maxRequestsPerConnection,
+    outputQueueBytes: config.outputQueueBytes,
     site: createSite(
       fs.realpathSync(config.staticDir),
       config,
       config.compressionCacheBytes,
-      new ReplyCache(config.cacheMaxBytes, config.cacheMaxFileBytes, config.cacheValidateMs, sameVersion),
+      new ReplyCache({
+        maxBytes: config.cacheMaxBytes,
+        maxFileBytes: config.cacheMaxFileBytes,
+        validateMs: config.cacheValidateMs,
+        stillValid: sameVersion,
+        policy: { cors: config.cors, spa: config.spaFallback !== null },
+      }),
     ),
     handle,
     accessLog: config.accessLog === 'off' ? null : AccessLog.open(config.accessLog, config.logFormat, config.accessLogBufferBytes),
@@ -108,17 +117,18 @@ export function createPwsServer(config: Config, handle: Handler = serveStatic, p
 
 /**
  * The handler of HTTP_REDIRECT_PORT: every request gets 308 to the same path over HTTPS, on the
- * host the client asked for and the HTTPS port.
+ * host the client asked for (the absolute-form target's, else Host; RFC 9112 §3.2.2) and the
+ * HTTPS port. The host must pass redirectHost and the path is re-encoded from its decoded
+ * segments, so the Location can only name this request's own host; without a usable host the
+ * answer is 400.
  */
 export function redirectToHttps(httpsPort: () => number): Handler {
   return async (req) => {
-    const host = (req.header('host') ?? 'localhost').replace(/:\d+$/, '');
+    const host = redirectHost(req.target.authority ?? req.header('host') ?? '');
+    if (host === null) return errorReply(400);
     const authority = httpsPort() === 443 ? host : `${host}:${httpsPort()}`;
-    return {
-      status: 308,
-      fields: [['Content-Type', 'text/plain; charset=utf-8'], ['Location', `https://${authority}${req.target.rawPath}${req.target.query}`]],
-      body: Buffer.from('Moved to HTTPS\n'),
-    };
+    const location = `https://${authority}${encodePath(req.target.segments, req.target.trailingSlash)}${safeQuery(req.target.query)}`;
+    return { status: 308, fields: [['Content-Type', 'text/plain; charset=utf-8'], ['Location', location]], body: Buffer.from('Moved to HTTPS\n') };
   };
 }
 
@@ -142,6 +152,7 @@ export function sweep(ctx: ConnectionContext, config: Config, now: number): void
         if (age > config.headersTimeoutMs) conn.socket.destroy();
         break;
       case RESPONDING:
+      case BACKED_UP:
         checkSendProgress(conn, config, now);
         break;
       case CLOSING:

@@ -29,20 +29,40 @@ export function isCompressible(contentType: string): boolean {
 
 export type Coding = 'br' | 'gzip';
 
+/** Bytes an entry is charged beyond its result and key (objects, Map slot; an over-estimate). */
+export const COMPRESSED_ENTRY_OVERHEAD_BYTES = 256;
+/** Most results one cache holds, whatever their size. */
+export const COMPRESSED_MAX_ENTRIES = 10_000;
+
+interface Compressed {
+  out: Buffer;
+  /** What the entry is charged: result, key and overhead. */
+  held: number;
+}
+
 /**
  * Compressed bytes of file versions, computed once and reused, evicted least-recently-used past
- * `maxBytes`. Keys name a file version (path + ETag) and a coding; a version that changes gets a
- * new key, and its old entry ages out. Concurrent requests for a result being computed share it.
+ * `maxBytes` (results, keys and a fixed overhead per entry) or `maxEntries`. Keys name a file
+ * version (path + ETag) and a coding — files of the site, never raw client input; a version
+ * that changes gets a new key, and its old entry ages out. Concurrent requests for a result
+ * being computed share it.
  */
 export class CompressionCache {
-  private readonly entries = new Map<string, Buffer>();
+  private readonly entries = new Map<string, Compressed>();
   private readonly pending = new Map<string, Promise<Buffer>>();
   private bytes = 0;
 
-  constructor(private readonly maxBytes: number) {}
+  constructor(
+    private readonly maxBytes: number,
+    private readonly maxEntries = COMPRESSED_MAX_ENTRIES,
+  ) {}
 
   get size(): number {
     return this.bytes;
+  }
+
+  get count(): number {
+    return this.entries.size;
   }
 
   /** The compressed form of the version `key`, computing it from `read()` the first time. */
@@ -52,7 +72,7 @@ export class CompressionCache {
     if (hit !== undefined) {
       this.entries.delete(id);
       this.entries.set(id, hit); // most recently used last
-      return hit;
+      return hit.out;
     }
     let work = this.pending.get(id);
     if (work === undefined) {
@@ -75,13 +95,19 @@ export class CompressionCache {
   }
 
   private store(id: string, out: Buffer): void {
-    if (out.length > this.maxBytes) return;
-    this.entries.set(id, out);
-    this.bytes += out.length;
-    for (const [oldId, old] of this.entries) {
-      if (this.bytes <= this.maxBytes) break;
+    const held = out.length + 2 * id.length + COMPRESSED_ENTRY_OVERHEAD_BYTES;
+    if (held > this.maxBytes) return;
+    const old = this.entries.get(id);
+    if (old !== undefined) {
+      this.entries.delete(id);
+      this.bytes -= old.held;
+    }
+    this.entries.set(id, { out, held });
+    this.bytes += held;
+    for (const [oldId, e] of this.entries) {
+      if (this.bytes <= this.maxBytes && this.entries.size <= this.maxEntries) break;
       this.entries.delete(oldId);
-      this.bytes -= old.length;
+      this.bytes -= e.held;
     }
   }
 }

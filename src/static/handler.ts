@@ -6,7 +6,8 @@
 
 import crypto from 'node:crypto';
 import path from 'node:path';
-import { evaluatePreconditions, ifRangeAllows, NOT_MODIFIED, PRECONDITION_FAILED, type HeaderLookup } from '../http/conditional';
+import { evaluatePreconditions, ifRangeAllows, NOT_MODIFIED, PRECONDITION_FAILED, type HeaderLookup, type Validators } from '../http/conditional';
+import { encodePath, safeQuery } from '../http/location';
 import { acceptsHtml, chooseEncoding, type Encoding } from '../http/negotiate';
 import { parseRange, RANGE_MALFORMED, RANGE_UNSATISFIABLE, type Span } from '../http/range';
 import type { DecodedTarget } from '../http/target';
@@ -43,6 +44,10 @@ export interface Reply {
   body: Buffer | FileBody | null;
   /** The file version the reply was made from, when it depends on nothing else (for the cache). */
   version?: FileVersion;
+  /** Validators of a 200 of a file, so that a cache can answer If-None-Match/-Modified-Since itself. */
+  validators?: Validators;
+  /** Set when the reply depends on the query (a redirect that keeps it, a listing format). */
+  dependsOnQuery?: true;
 }
 
 /** The site options of the Config that the handler reads. */
@@ -75,9 +80,15 @@ export interface StaticRequest {
   method: string;
   target: DecodedTarget;
   header: HeaderLookup;
+  /**
+   * Whether a 200 of a small file will be kept by the reply cache. Only then is a file over
+   * SMALL_FILE_BYTES read whole (the cache shares those bytes); otherwise it is streamed, so a
+   * reply that is not shared never holds more than a stream chunk of the file in memory.
+   */
+  cacheable?: boolean;
 }
 
-/** Files up to this size (or CACHE_MAX_FILE_BYTES, if larger) are read whole and sent with their head in one write. */
+/** Files up to this size are read whole and sent with their head in one write (larger ones too when cacheable). */
 export const SMALL_FILE_BYTES = 64 * 1024;
 const IMMUTABLE = 'public, max-age=31536000, immutable';
 const HTML = 'text/html; charset=utf-8';
@@ -117,7 +128,9 @@ async function answer(req: StaticRequest, site: Site, urlPath: string): Promise<
   if (opened.kind === 'missing') return missing(req, site, urlPath);
   if (opened.kind === 'directory') {
     if (!target.trailingSlash) {
-      return { status: 301, fields: [['Content-Type', HTML], ['Location', `${target.rawPath}/${target.query}`]], body: page(301) };
+      // From the decoded, normalised path, re-encoded: never the raw target (see http/location).
+      const location = encodePath(target.segments, true) + safeQuery(target.query);
+      return { status: 301, fields: [['Content-Type', HTML], ['Location', location]], body: page(301), dependsOnQuery: true };
     }
     const indexSegments = [...target.segments, 'index.html'];
     const index = await openUnder(site.rootReal, indexSegments);
@@ -194,16 +207,11 @@ async function fileReply(req: StaticRequest, site: Site, file: OpenFile, segment
     if (rep.encoding === null) fields.push(['Accept-Ranges', 'bytes']);
     if (varies) fields.push(['Vary', 'Accept-Encoding']);
 
-    const pre = evaluatePreconditions(req.header, { etag: rep.etag, lastModified: mtime });
+    const validators: Validators = { etag: rep.etag, lastModified: mtime };
+    const pre = evaluatePreconditions(req.header, validators);
     if (pre === NOT_MODIFIED) {
       await release(null);
-      // §15.4.5: a 304 carries the validators and caching fields of the 200, not its content fields.
-      return {
-        status: 304,
-        fields: fields.filter(([n]) => n !== 'Content-Type' && n !== 'Content-Encoding' && n !== 'Accept-Ranges'),
-        body: null,
-        version: rep.file.version,
-      };
+      return notModified({ status: 200, fields, body: null, version: rep.file.version });
     }
     if (pre === PRECONDITION_FAILED) {
       await release(null);
@@ -222,10 +230,12 @@ async function fileReply(req: StaticRequest, site: Site, file: OpenFile, segment
 
     if (rep.bytes !== null) {
       await release(null);
-      return { status: 200, fields, body: rep.bytes, version: rep.file.version };
+      return { status: 200, fields, body: rep.bytes, version: rep.file.version, validators };
     }
     await release(rep.file.handle);
-    return { status: 200, fields, body: await bodyOf(rep.file, [[0, rep.file.size - 1]], rep.file.size, options), version: rep.file.version };
+    const whole = req.cacheable === true ? Math.max(SMALL_FILE_BYTES, options.cacheMaxFileBytes) : SMALL_FILE_BYTES;
+    const body = await bodyOf(rep.file, [[0, rep.file.size - 1]], rep.file.size, whole);
+    return { status: 200, fields, body, version: rep.file.version, validators };
   } catch (err) {
     await release(null);
     throw err;
@@ -290,7 +300,7 @@ async function partial(
   if (spans.length === 1) {
     const [first, last] = spans[0];
     fields.push(['Content-Range', `bytes ${first}-${last}/${file.size}`]);
-    return { status: 206, fields, body: await bodyOf(file, spans, last - first + 1, site.options) };
+    return { status: 206, fields, body: await bodyOf(file, spans, last - first + 1, SMALL_FILE_BYTES) };
   }
   const parts: Array<Span | Buffer> = [];
   let length = 0;
@@ -306,12 +316,12 @@ async function partial(
   parts.push(tail);
   length += tail.length;
   fields[0] = ['Content-Type', `multipart/byteranges; boundary=${site.boundary}`];
-  return { status: 206, fields, body: await bodyOf(file, parts, length, site.options) };
+  return { status: 206, fields, body: await bodyOf(file, parts, length, SMALL_FILE_BYTES) };
 }
 
-/** A small body is read now (one write later); a large one is streamed by the sender. */
-async function bodyOf(file: OpenFile, parts: Array<Span | Buffer>, length: number, options: SiteOptions): Promise<Buffer | FileBody> {
-  if (file.size > Math.max(SMALL_FILE_BYTES, options.cacheMaxFileBytes)) return { handle: file.handle, size: length, parts, version: file.version };
+/** A file of at most `wholeUpTo` bytes is read now (one write later); a larger one is streamed by the sender. */
+async function bodyOf(file: OpenFile, parts: Array<Span | Buffer>, length: number, wholeUpTo: number): Promise<Buffer | FileBody> {
+  if (file.size > wholeUpTo) return { handle: file.handle, size: length, parts, version: file.version };
   try {
     const whole = await readWhole(file.handle, file.version);
     if (parts.length === 1 && !Buffer.isBuffer(parts[0]) && parts[0][0] === 0 && parts[0][1] === file.size - 1) return whole;
@@ -324,9 +334,10 @@ async function bodyOf(file: OpenFile, parts: Array<Span | Buffer>, length: numbe
 async function listing(dir: string, urlPath: string, query: string): Promise<Reply> {
   const entries = await readEntries(dir);
   if (new URLSearchParams(query.slice(1)).get('format') === 'json') {
-    return { status: 200, fields: [['Content-Type', 'application/json; charset=utf-8'], ['Cache-Control', 'no-cache']], body: Buffer.from(renderJson(entries)) };
+    const fields: FieldList = [['Content-Type', 'application/json; charset=utf-8'], ['Cache-Control', 'no-cache']];
+    return { status: 200, fields, body: Buffer.from(renderJson(entries)), dependsOnQuery: true };
   }
-  return { status: 200, fields: [['Content-Type', HTML], ['Cache-Control', 'no-cache']], body: Buffer.from(renderHtml(urlPath, entries)) };
+  return { status: 200, fields: [['Content-Type', HTML], ['Cache-Control', 'no-cache']], body: Buffer.from(renderHtml(urlPath, entries)), dependsOnQuery: true };
 }
 
 /** 404 with the site's error.html as its body, or a built-in page when the site has none. */
@@ -358,6 +369,17 @@ function mergeVary(reply: Reply): Reply {
   if (vary.length > 0) fields.push(['Vary', vary.join(', ')]);
   reply.fields = fields;
   return reply;
+}
+
+/**
+ * The 304 for a 200 of a file (RFC 9110 §15.4.5): the validators and caching fields of the 200,
+ * not its content fields, and no body. A file body still open is closed.
+ */
+export function notModified(reply: Reply): Reply {
+  const { body } = reply;
+  if (body !== null && !Buffer.isBuffer(body)) void body.handle.close().catch(() => undefined);
+  const fields = reply.fields.filter(([n]) => n !== 'Content-Type' && n !== 'Content-Encoding' && n !== 'Accept-Ranges');
+  return { status: 304, fields, body: null, version: reply.version };
 }
 
 /** A small built-in HTML page for `status`. */

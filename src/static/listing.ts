@@ -30,6 +30,15 @@ export async function readEntries(dir: string): Promise<Entry[]> {
 const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
 export const escapeHtml = (s: string): string => s.replace(/[&<>"']/g, (c) => ESCAPES[c]);
 
+/**
+ * A file name as it may be shown: control characters (C0, DEL, C1) and the bidirectional
+ * overrides and isolates that can make `evil\u202Etxt.exe` read as `evilexe.txt` are each
+ * replaced by U+FFFD, then the rest is escaped for HTML. The link keeps the real name, encoded.
+ */
+export function displayName(name: string): string {
+  return escapeHtml(name.replace(/[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, '\ufffd'));
+}
+
 function humanSize(n: number): string {
   if (n < 1024) return `${n} B`;
   const units = ['KiB', 'MiB', 'GiB', 'TiB'];
@@ -44,12 +53,12 @@ function humanSize(n: number): string {
 
 /** The HTML page listing `entries` of the folder at decoded URL path `urlPath` (ends in "/"). */
 export function renderHtml(urlPath: string, entries: readonly Entry[]): string {
-  const title = `Index of ${escapeHtml(urlPath)}`;
+  const title = `Index of ${displayName(urlPath)}`;
   const rows: string[] = [];
   if (urlPath !== '/') rows.push('<tr><td><a href="../">../</a></td><td></td><td></td></tr>');
   for (const e of entries) {
     const href = encodeURIComponent(e.name) + (e.directory ? '/' : '');
-    const label = escapeHtml(e.name) + (e.directory ? '/' : '');
+    const label = displayName(e.name) + (e.directory ? '/' : '');
     const size = e.directory ? '-' : humanSize(e.size);
     const modified = new Date(e.modified).toISOString().replace('T', ' ').slice(0, 19);
     rows.push(`<tr><td><a href="${href}">${label}</a></td><td>${size}</td><td>${modified}</td></tr>`);

@@ -1,6 +1,6 @@
 // Starts the built server (dist/main.js) as a child process on a free port, and stops it.
 
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -160,4 +160,16 @@ export function alive(pid: number): boolean {
   } catch {
     return false;
   }
+}
+
+/** A self-signed certificate for localhost made by openssl in a temporary folder: the PEM files' paths. */
+export function selfSignedCert(): { cert: string; key: string } {
+  const dir = tempDir('pws-tls-');
+  const cert = path.join(dir, 'cert.pem');
+  const key = path.join(dir, 'key.pem');
+  execFileSync('openssl', [
+    'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1',
+    '-subj', '/CN=localhost', '-keyout', key, '-out', cert,
+  ], { stdio: 'ignore' });
+  return { cert, key };
 }

@@ -1,5 +1,6 @@
 // Malformed and refused requests over a real socket: the exact status, and a close where framing is in doubt.
 
+import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { exchange } from '../helpers/raw';
 import { makeSite, startServer, type Running } from '../helpers/server';
@@ -36,6 +37,11 @@ const cases: Array<[string, string, string, boolean]> = [
   ['a coding we do not understand before chunked', 'GET / HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: gzip, chunked\r\n\r\n', 'HTTP/1.1 501 Not Implemented', true],
   ['bad chunk size', 'GET / HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n', 'HTTP/1.1 400 Bad Request', true],
   ['body over the limit', 'GET / HTTP/1.1\r\nHost: t\r\nContent-Length: 101\r\n\r\n', 'HTTP/1.1 413 Content Too Large', true],
+  // MAX_BODY_BYTES is 100 here: 10 data bytes in 1-byte chunks are 10 × 6 bytes of framing more.
+  ['chunked body whose framing passes the limit', `GET / HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n${'1\r\nx\r\n'.repeat(20)}0\r\n\r\n`,
+    'HTTP/1.1 413 Content Too Large', true],
+  ['chunk extensions that pass the limit', `GET / HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n1;${'e'.repeat(120)}\r\nx\r\n0\r\n\r\n`,
+    'HTTP/1.1 413 Content Too Large', true],
   ['authority-form target on GET', 'GET example.com:80 HTTP/1.1\r\nHost: t\r\n\r\n', 'HTTP/1.1 400 Bad Request', false],
   ['asterisk-form target on GET', 'GET * HTTP/1.1\r\nHost: t\r\n\r\n', 'HTTP/1.1 400 Bad Request', false],
   ['bad percent-escape', 'GET /%zz HTTP/1.1\r\nHost: t\r\n\r\n', 'HTTP/1.1 400 Bad Request', false],
@@ -61,6 +67,40 @@ describe('bad input gets the right status', () => {
       expect(ex.closed).toBe(true);
     } else {
       expect(ex.responses.map((r) => r.status)).toEqual([ex.responses[0].status, 200]);
+    }
+  });
+
+  it('refuses a chunk line over 4 KiB with 400 and a close, without reading the rest of it', async () => {
+    const roomy = await startServer({ staticDir: makeSite({ 'index.html': 'home' }), workers: 1, env: { ACCESS_LOG: 'off', MAX_BODY_BYTES: String(1 << 30) } });
+    try {
+      const s = net.connect(roomy.port, '127.0.0.1');
+      s.on('error', () => undefined);
+      const answer = new Promise<string>((resolve) => {
+        let got = '';
+        s.on('data', (d: Buffer) => (got += d.toString('latin1')));
+        s.on('close', () => resolve(got));
+      });
+      s.write('POST / HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n1;');
+      // 8 MiB of extension bytes, 64 KiB at a time, until the server closes.
+      const chunk = Buffer.alloc(64 * 1024, 'a');
+      let sent = 0;
+      while (sent < 8 * 1024 * 1024 && !s.destroyed && s.writable) {
+        if (!s.write(chunk)) await new Promise((r) => s.once('drain', r).once('close', r));
+        sent += chunk.length;
+      }
+      const got = await answer;
+      expect(got.split('\r\n')[0]).toBe('HTTP/1.1 400 Bad Request');
+      expect(got).toContain('Connection: close');
+    } finally {
+      await roomy.stop();
+    }
+  });
+
+  it('refuses a repeated or overflowing Content-Length at its line, before the head ends', async () => {
+    for (const field of ['Content-Length: 1\r\nContent-Length: 1', `Content-Length: ${'9'.repeat(20)}`, 'Content-Length: 1, 2']) {
+      // No blank line: the head is incomplete and would wait HEADERS_TIMEOUT_MS (10 s) for its end.
+      const ex = await exchange(server.port, `POST / HTTP/1.1\r\nHost: t\r\n${field}\r\n`, { idleMs: 1500 });
+      expect({ field, status: ex.responses[0]?.statusLine, closed: ex.closed }).toEqual({ field, status: 'HTTP/1.1 400 Bad Request', closed: true });
     }
   });
 

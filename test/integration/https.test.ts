@@ -1,28 +1,22 @@
 // HTTPS: the same handler over node:tls with a certificate made here by openssl, TLS 1.2+ only,
 // HTTP_REDIRECT_PORT answering 308 to https, and the HEALTH_PATH probe.
 
-import { execFileSync } from 'node:child_process';
 import net from 'node:net';
-import path from 'node:path';
 import tls from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { freePort } from '../../src/tools/measure';
 import { get, parseResponses } from '../helpers/raw';
-import { makeSite, startServer, tempDir, type Running } from '../helpers/server';
+import { makeSite, selfSignedCert, startServer, type Running } from '../helpers/server';
 
 let server: Running;
 let redirectPort: number;
 beforeAll(async () => {
-  const dir = tempDir('pws-tls-');
-  execFileSync('openssl', [
-    'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1',
-    '-subj', '/CN=localhost', '-keyout', path.join(dir, 'key.pem'), '-out', path.join(dir, 'cert.pem'),
-  ], { stdio: 'ignore' });
+  const pem = selfSignedCert();
   redirectPort = await freePort();
   server = await startServer({
     staticDir: makeSite({ 'index.html': 'secure hello' }),
     workers: 1,
-    env: { TLS_CERT: path.join(dir, 'cert.pem'), TLS_KEY: path.join(dir, 'key.pem'), HTTP_REDIRECT_PORT: String(redirectPort), HEALTH_PATH: '/healthz', ACCESS_LOG: 'off' },
+    env: { TLS_CERT: pem.cert, TLS_KEY: pem.key, HTTP_REDIRECT_PORT: String(redirectPort), HEALTH_PATH: '/healthz', ACCESS_LOG: 'off' },
   });
 });
 afterAll(async () => {

@@ -15,6 +15,8 @@ const files = {
   'files/a & <b>.txt': 'odd',
   'files/sub/x.txt': 'x',
   'files/.secret': 'hidden',
+  'odd/line\nbreak\x1b[31m.txt': 'control characters in a name',
+  'odd/evil\u202etxt.exe': 'a bidi override in a name',
   'blob.unknownext': 'x',
   'sw.js': 'self',
 };
@@ -95,6 +97,15 @@ describe('DIRECTORY_LISTING', () => {
   });
   it('is 404 when off (not 403)', async () => {
     expect((await get(plain.port, '/files/')).status).toBe(404);
+  });
+  it('shows control and bidi-override characters of file names as U+FFFD, and links the real names encoded', async () => {
+    const r = await get(custom.port, '/odd/');
+    const html = r.body.toString('utf8');
+    expect(html).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e]/);
+    expect(html).toContain('>line\ufffdbreak\ufffd[31m.txt</a>');
+    expect(html).toContain('>evil\ufffdtxt.exe</a>');
+    expect(html).toContain('href="line%0Abreak%1B%5B31m.txt"');
+    expect(html).toContain('href="evil%E2%80%AEtxt.exe"');
   });
 });
 

@@ -1,7 +1,7 @@
 // The chunked-body skipper: where a body ends, at every split point, and what it refuses.
 
 import { describe, expect, it } from '@jest/globals';
-import { ChunkedDecoder } from '../../../src/http/chunked';
+import { ChunkedDecoder, MAX_CHUNK_LINE_BYTES } from '../../../src/http/chunked';
 import { E } from '../../../src/http/errors';
 
 /** Feeds `raw` in two packets split at `split`; returns bytes used and done, or the error. */
@@ -55,6 +55,25 @@ describe('ChunkedDecoder', () => {
   it('refuses a body larger than the limit', () => {
     expect(feed('10\r\n', 1, 15)).toBe(E.BODY_TOO_LARGE);
     expect(feed('8\r\n12345678\r\n8\r\n', 1, 15)).toBe(E.BODY_TOO_LARGE);
+  });
+
+  it('counts every byte of the body towards the limit: framing and extensions too', () => {
+    const tiny = '1\r\nx\r\n'.repeat(10) + '0\r\n\r\n'; // 10 data bytes, 65 in all
+    expect(feed(tiny, 3, 64)).toBe(E.BODY_TOO_LARGE);
+    expect(feed(tiny, 3, 65)).toEqual({ used: 65, done: true });
+    const extended = `1;${'e'.repeat(100)}\r\nx\r\n0\r\n\r\n`;
+    expect(feed(extended, 50, 100)).toBe(E.BODY_TOO_LARGE);
+  });
+
+  it('refuses a chunk line over MAX_CHUNK_LINE_BYTES, at every split, without reading on', () => {
+    const raw = `1;${'a'.repeat(MAX_CHUNK_LINE_BYTES)}\r\nx\r\n0\r\n\r\n`;
+    for (let split = 0; split <= raw.length; split += 97) expect(feed(raw, split)).toBe(E.CHUNK_LINE_TOO_LONG);
+    const d = new ChunkedDecoder(1 << 30, 64);
+    const flood = Buffer.alloc(1 << 20, 'a');
+    expect(d.feed(Buffer.from('1;'), 0, 2)).toBe(2);
+    expect(d.feed(flood, 0, flood.length)).toBe(E.CHUNK_LINE_TOO_LONG);
+    const ok = `1;${'a'.repeat(MAX_CHUNK_LINE_BYTES - 2)}\r\nx\r\n0\r\n\r\n`;
+    expect(feed(ok, 7)).toEqual({ used: ok.length, done: true });
   });
 
   it('refuses a trailer section larger than the limit', () => {

@@ -17,7 +17,7 @@ interface Parsed {
 
 type Expect = Parsed | number;
 
-const cases: Array<[string, string, Expect]> = [
+const cases: Array<[string, string, Expect]> = ([
   ['simple GET', 'GET / HTTP/1.1\r\nHost: a\r\n\r\n', { method: 'GET', target: '/', minor: 1, fields: [['host', 'a']] }],
   ['HTTP/1.0 without fields', 'GET /x HTTP/1.0\r\n\r\n', { method: 'GET', target: '/x', minor: 0, fields: [] }],
   ['higher minor version is accepted as such', 'GET / HTTP/1.7\r\n\r\n', { method: 'GET', target: '/', minor: 7, fields: [] }],
@@ -76,7 +76,25 @@ const cases: Array<[string, string, Expect]> = [
   ['header section over the limit', `GET / HTTP/1.1\r\nX: ${'v'.repeat(260)}\r\n\r\n`, E.HEADERS_TOO_LARGE],
   ['many leading empty lines', `${'\r\n'.repeat(6)}GET / HTTP/1.1\r\n\r\n`, E.LEADING_EMPTY_LINES],
   ['bare LF as a leading empty line', '\nGET / HTTP/1.1\r\n\r\n', E.LINE_ENDING],
+  ['Content-Length of 15 digits', 'POST / HTTP/1.1\r\ncontent-LENGTH: 000000000000001\r\n\r\n',
+    { method: 'POST', target: '/', minor: 1, fields: [['content-length', '000000000000001']] }],
+  ['Content-Length lookalike name', 'GET / HTTP/1.1\r\nContent-Lengths: x\r\n\r\n',
+    { method: 'GET', target: '/', minor: 1, fields: [['content-lengths', 'x']] }],
+]);
+
+/**
+ * Framing errors found at the Content-Length line itself: the head is not complete (no final
+ * CRLF, more fields could follow), yet the answer is already the error, as llhttp gives it.
+ */
+const earlyLength: Array<[string, string, number]> = [
+  ['repeated Content-Length', 'POST / HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 1\r\n', E.CONTENT_LENGTH_DUPLICATE],
+  ['Content-Length that overflows', `POST / HTTP/1.1\r\nContent-Length: ${'9'.repeat(16)}\r\n`, E.CONTENT_LENGTH_INVALID],
+  ['Content-Length with a sign', 'POST / HTTP/1.1\r\nContent-Length: +1\r\n', E.CONTENT_LENGTH_INVALID],
+  ['Content-Length list', 'POST / HTTP/1.1\r\nContent-Length: 1, 1\r\n', E.CONTENT_LENGTH_INVALID],
+  ['empty Content-Length', 'POST / HTTP/1.1\r\ncontent-length:\r\n', E.CONTENT_LENGTH_INVALID],
+  ['hex Content-Length', 'POST / HTTP/1.1\r\nContent-Length: 0x1\r\n', E.CONTENT_LENGTH_INVALID],
 ];
+cases.push(...earlyLength.map(([name, raw, code]): [string, string, Expect] => [`${name}, head complete`, `${raw}Host: a\r\n\r\n`, code]));
 
 function run(bytes: Buffer, limits = LIMITS): { r: number; head: RequestHead } {
   const head = emptyHead();
@@ -128,6 +146,12 @@ describe('parseRequestHead', () => {
       expect(first).not.toBe(NEED_MORE);
       check(expected, first, head, at - 1);
     });
+  });
+
+  it.each(earlyLength)('refuses a %s as soon as its line ends, before the head does', (_name, raw, code) => {
+    const bytes = Buffer.from(raw, 'latin1');
+    expect(run(bytes).r).toBe(code);
+    expect(run(bytes.subarray(0, bytes.length - 1)).r).toBe(NEED_MORE);
   });
 
   it('returns NEED_MORE for an empty buffer and for a lone CR', () => {

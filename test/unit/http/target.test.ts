@@ -62,9 +62,11 @@ describe('decodeTarget', () => {
     expect(decodeTarget(target)).toBe(code);
   });
 
-  it('keeps the raw path for redirects', () => {
-    expect(ok('/a%20b?x').rawPath).toBe('/a%20b');
-    expect(ok('http://h?x').rawPath).toBe('/');
+  it('keeps the authority of an absolute-form target (and never the raw path)', () => {
+    expect(ok('/a%20b?x').authority).toBeNull();
+    expect(ok('http://h.example:8080?x').authority).toBe('h.example:8080');
+    expect(ok('http://h?x').segments).toEqual([]);
+    expect(Object.keys(ok('/a%20b?x')).sort()).toEqual(['authority', 'query', 'segments', 'trailingSlash']);
   });
 
   it('agrees with path.posix.normalize on paths that stay inside the root', () => {

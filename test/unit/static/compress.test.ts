@@ -2,7 +2,7 @@
 
 import zlib from 'node:zlib';
 import { describe, expect, it } from '@jest/globals';
-import { CompressionCache, isCompressible } from '../../../src/static/compress';
+import { COMPRESSED_ENTRY_OVERHEAD_BYTES, CompressionCache, isCompressible } from '../../../src/static/compress';
 
 describe('isCompressible', () => {
   it.each([
@@ -42,7 +42,9 @@ describe('CompressionCache', () => {
 
   it('evicts the least recently used entries past its byte budget', async () => {
     const one = (await new CompressionCache(1 << 20).get('x', 'gzip', async () => text)).length;
-    const cache = new CompressionCache(one * 2);
+    // Each entry is charged its result, its key ("gzip:a") twice over and a fixed overhead.
+    const per = one + 2 * 'gzip:a'.length + COMPRESSED_ENTRY_OVERHEAD_BYTES;
+    const cache = new CompressionCache(per * 2);
     let reads = 0;
     const read = async (): Promise<Buffer> => {
       reads++;
@@ -53,10 +55,22 @@ describe('CompressionCache', () => {
     await cache.get('a', 'gzip', read); // a is now the most recent
     await cache.get('c', 'gzip', read); // evicts b
     expect(reads).toBe(3);
-    expect(cache.size).toBeLessThanOrEqual(one * 2);
+    expect(cache.size).toBe(per * 2);
     await cache.get('a', 'gzip', read);
     expect(reads).toBe(3);
     await cache.get('b', 'gzip', read);
     expect(reads).toBe(4);
+  });
+
+  it('counts keys in its budget and caps its entries, so long keys cannot outgrow it', async () => {
+    const small = Buffer.from('x');
+    const budget = 64 * 1024;
+    const cache = new CompressionCache(budget, 50);
+    for (let i = 0; i < 200; i++) await cache.get(`${i}/${'k'.repeat(4000)}`, 'gzip', async () => small);
+    expect(cache.size).toBeLessThanOrEqual(budget);
+    expect(cache.count).toBeLessThanOrEqual(7); // 4 KiB keys count twice: at most 7 fit in 64 KiB
+    const capped = new CompressionCache(1 << 30, 50);
+    for (let i = 0; i < 200; i++) await capped.get(`k${i}`, 'gzip', async () => small);
+    expect(capped.count).toBe(50);
   });
 });

@@ -1,74 +1,157 @@
-// The hot cache: which requests and replies it takes, validation time, and its byte budget.
+// The hot cache: what its keys are made of, which replies it takes, validation time, and a budget
+// that counts keys, fields and overhead as well as bodies.
 
 import { describe, expect, it } from '@jest/globals';
+import { parseCors } from '../../../src/site/cors';
 import type { Reply } from '../../../src/static/handler';
-import { cacheKey, modeIndex, ReplyCache } from '../../../src/static/reply-cache';
+import { cacheKey, ENTRY_OVERHEAD_BYTES, modeIndex, ReplyCache, type KeyPolicy } from '../../../src/static/reply-cache';
 
 const reply = (status: number, body: Buffer | null): Reply => ({ status, fields: [['Content-Type', 'text/plain']], body });
+const plain: KeyPolicy = { cors: null, spa: false };
+const cache = (maxBytes: number, maxFileBytes = 1 << 16, extra: Partial<ConstructorParameters<typeof ReplyCache>[0]> = {}): ReplyCache =>
+  new ReplyCache({ maxBytes, maxFileBytes, validateMs: 1000, ...extra });
 
 describe('cacheKey', () => {
-  it('is the target plus the fields a reply can depend on, in order', () => {
-    expect(cacheKey('/a', ['host', 'user-agent'], ['x', 'y'])).toBe('/a');
-    expect(cacheKey('/a', ['accept-encoding', 'if-none-match'], ['br', '"e"'])).toBe('/a\n1br\n2"e"');
-    expect(cacheKey('/a', ['origin', 'accept', 'if-modified-since'], ['o', 'text/html', 'd'])).toBe('/a\n4o\n5text/html\n3d');
+  it('is the path alone for a request with no field a reply depends on', () => {
+    expect(cacheKey('/a', ['host', 'user-agent', 'if-none-match', 'if-modified-since'], ['x', 'y', '"e"', 'd'], plain)).toBe('/a');
   });
-  it('refuses requests with ranges or failing preconditions', () => {
-    for (const name of ['range', 'if-range', 'if-match', 'if-unmodified-since']) expect(cacheKey('/a', ['host', name], ['x', 'v'])).toBeNull();
+
+  it('leaves the query out', () => {
+    expect(cacheKey('/a?x=1', [], [], plain)).toBe('/a');
+    expect(cacheKey(`/nope?${'a'.repeat(8000)}`, [], [], plain)).toBe('/nope');
+  });
+
+  it('normalises the path: escapes, dot-segments, empty segments and absolute form give one key', () => {
+    for (const t of ['/a/b', '/a/%62', '/a/./b', '/a/x/../b', '//a//b', 'http://h/a/b', '/a/b#frag', '/%61/b?q']) {
+      expect(cacheKey(t, [], [], plain)).toBe('/a/b');
+    }
+    expect(cacheKey('/a/', [], [], plain)).toBe('/a/');
+    expect(cacheKey('/a%3Fb', [], [], plain)).toBe('/a?b'); // a file named "a?b", not "/a" with a query
+    expect(cacheKey('/../x', [], [], plain)).toBeNull(); // 400 anyway
+    expect(cacheKey('/a%00', [], [], plain)).toBeNull();
+  });
+
+  it('keys Accept-Encoding by what negotiation reads of it, not by its bytes', () => {
+    const key = (ae: string): string | null => cacheKey('/a', ['accept-encoding'], [ae], plain);
+    expect(key('gzip, br')).toBe(key('br,gzip'));
+    expect(key('gzip, deflate, br, zstd')).toBe(key('br, gzip, x-unknown-1'));
+    expect(key(`gzip, x-${'e'.repeat(5000)}`)).toBe(key('gzip'));
+    expect(key('gzip')).not.toBe(key('br'));
+    expect(key('gzip;q=0.5, br')).not.toBe(key('gzip, br'));
+    expect(key('identity;q=0')).not.toBe(key(''));
+  });
+
+  it('keys Origin only where CORS echoes it, and Accept only where SPA_FALLBACK reads it', () => {
+    const list: KeyPolicy = { cors: parseCors('https://a.example'), spa: false };
+    expect(cacheKey('/a', ['origin'], ['https://a.example'], list)).toBe('/a\nohttps://a.example');
+    expect(cacheKey('/a', ['origin'], ['https://evil.example'], list)).toBe('/a');
+    expect(cacheKey('/a', ['origin'], ['https://a.example'], { cors: parseCors('*'), spa: false })).toBe('/a');
+    expect(cacheKey('/a', ['origin', 'accept'], ['https://a.example', 'text/html'], plain)).toBe('/a');
+    const spa: KeyPolicy = { cors: null, spa: true };
+    expect(cacheKey('/a', ['accept'], ['text/html,*/*;q=0.8'], spa)).toBe(cacheKey('/a', [], [], spa));
+    expect(cacheKey('/a', ['accept'], ['image/png'], spa)).not.toBe(cacheKey('/a', [], [], spa));
+  });
+
+  it('refuses requests with ranges or preconditions that can fail', () => {
+    for (const name of ['range', 'if-range', 'if-match', 'if-unmodified-since']) expect(cacheKey('/a', ['host', name], ['x', 'v'], plain)).toBeNull();
   });
 });
 
 describe('modeIndex', () => {
-  it('gives six distinct modes', () => {
+  it('gives twelve distinct modes: HEAD or not × three connection modes × 200 or its 304', () => {
     const modes = new Set<number>();
-    for (const h of [false, true]) for (const k of [false, true]) for (const t of [false, true]) modes.add(modeIndex(h, k, t));
-    expect(modes.size).toBe(6);
+    for (const h of [false, true]) for (const k of [false, true]) for (const t of [false, true]) for (const n of [false, true]) modes.add(modeIndex(h, k, t, n));
+    expect(modes.size).toBe(12);
   });
 });
 
 describe('ReplyCache', () => {
-  it('keeps 200, 301, 304 and 404 replies with buffer bodies, nothing else', () => {
-    const c = new ReplyCache(1 << 20, 1 << 16, 1000);
+  it('keeps 200, 301 and 404 replies with buffer bodies, nothing else', () => {
+    const c = cache(1 << 20);
     c.set('a', reply(200, Buffer.from('x')), 0);
     c.set('b', reply(304, null), 0);
     c.set('c', reply(500, Buffer.from('x')), 0);
     c.set('d', reply(206, Buffer.from('x')), 0);
     c.set('e', reply(200, Buffer.alloc(1 << 17)), 0); // over the file limit
-    expect(['a', 'b', 'c', 'd', 'e'].map((k) => c.get(k, 10) !== undefined)).toEqual([true, true, false, false, false]);
+    c.set('f', reply(404, Buffer.from('x')), 0);
+    expect(['a', 'b', 'c', 'd', 'e', 'f'].map((k) => c.get(k, 10) !== undefined)).toEqual([true, false, false, false, false, true]);
+  });
+
+  it('keeps a reply that depends on the query only for requests without one, and gives it only to those', () => {
+    const c = cache(1 << 20);
+    const redirect: Reply = { ...reply(301, null), dependsOnQuery: true };
+    c.set('/d', redirect, 0, true);
+    expect(c.get('/d', 1)).toBeUndefined();
+    c.set('/d', redirect, 0, false);
+    expect(c.get('/d', 1)).toBeDefined();
+    expect(c.get('/d', 1, true)).toBeUndefined();
+    expect(c.count).toBe(1);
   });
 
   it('forgets an entry once it is older than the validation time', () => {
-    const c = new ReplyCache(1 << 20, 1 << 16, 1000);
+    const c = cache(1 << 20);
     c.set('a', reply(200, Buffer.from('x')), 5000);
     expect(c.get('a', 6000)).toBeDefined();
     expect(c.get('a', 6001)).toBeUndefined();
     expect(c.count).toBe(0);
   });
 
-  it('evicts the least recently validated entries past its byte budget, wire bytes included', () => {
-    const c = new ReplyCache(3000, 2000, 1000);
+  it('charges each entry its body, key, fields and a fixed overhead, wire bytes included', () => {
+    const c = cache(1 << 20);
+    const key = 'k'.repeat(1000);
+    c.set(key, reply(200, Buffer.alloc(100)), 0);
+    const fields = 2 * ('Content-Type'.length + 'text/plain'.length) + 32;
+    expect(c.byteSize).toBe(100 + 2 * key.length + fields + ENTRY_OVERHEAD_BYTES);
+    const entry = c.get(key, 1);
+    if (entry === undefined) throw new Error('entry missing');
+    c.setWire(entry, 0, Buffer.alloc(300));
+    expect(c.byteSize).toBe(100 + 2000 + fields + ENTRY_OVERHEAD_BYTES + 300);
+    c.setWire(entry, null, null);
+    expect(c.byteSize).toBe(100 + 2000 + fields + ENTRY_OVERHEAD_BYTES);
+  });
+
+  it('evicts the least recently validated entries past its byte budget', () => {
+    const per = 1000 + 2 + 2 * 22 + 32 + ENTRY_OVERHEAD_BYTES; // body, one-letter key, fields, overhead
+    const c = cache(3 * per, 2000);
     c.set('a', reply(200, Buffer.alloc(1000)), 0);
     c.set('b', reply(200, Buffer.alloc(1000)), 0);
-    c.set('a', reply(200, Buffer.alloc(1000)), 1); // revalidated: now the newest
+    c.set('a', reply(200, Buffer.alloc(1000)), 1); // set again: now the newest
     c.set('c', reply(200, Buffer.alloc(1000)), 2);
-    expect(c.byteSize).toBe(3000);
-    const c1 = c.get('c', 3);
-    if (c1 === undefined) throw new Error('c missing');
-    c.setWire(c1, 0, Buffer.alloc(500));
-    expect(c.byteSize).toBe(3500);
-    c.set('d', reply(200, Buffer.alloc(1000)), 4); // evicts b, then a
-    expect(['a', 'b', 'c', 'd'].map((k) => c.get(k, 5) !== undefined)).toEqual([false, false, true, true]);
-    expect(c.byteSize).toBe(2500);
-    c.setWire(c1, null, null);
-    expect(c.byteSize).toBe(2000);
+    expect(c.byteSize).toBe(3 * per);
+    c.set('d', reply(200, Buffer.alloc(1000)), 4); // evicts b
+    expect(['a', 'b', 'c', 'd'].map((k) => c.get(k, 5) !== undefined)).toEqual([true, false, true, true]);
+    expect(c.byteSize).toBe(3 * per);
+  });
+
+  it('holds no more than its budget however long the keys, and no more than its entry cap', () => {
+    const budget = 1 << 20;
+    const c = cache(budget);
+    for (let i = 0; i < 2000; i++) c.set(`/nope/${i}/${'a'.repeat(8000)}`, reply(404, Buffer.from('gone')), i);
+    expect(c.byteSize).toBeLessThanOrEqual(budget);
+    expect(c.count).toBeLessThan(2000);
+    expect(c.count).toBeGreaterThan(0);
+    const capped = cache(1 << 30, 1 << 16, { maxEntries: 100 });
+    for (let i = 0; i < 1000; i++) capped.set(`/k${i}`, reply(404, null), i);
+    expect(capped.count).toBe(100);
+  });
+
+  it('refuses an entry larger than the whole budget instead of emptying the cache for it', () => {
+    const c = cache(4096);
+    c.set('small', reply(200, Buffer.alloc(10)), 0);
+    c.set('k'.repeat(3000), reply(404, null), 0);
+    expect(c.get('small', 1)).toBeDefined();
+    expect(c.count).toBe(1);
   });
 
   it('revalidates a reply made from one file with one check of its version, for up to a minute', () => {
     const version = { path: '/r/a', dev: 1, ino: 2, size: 1, mtimeMs: 3 };
     let valid = true;
     const checked: string[] = [];
-    const c = new ReplyCache(1 << 20, 1 << 16, 1000, (v) => {
-      checked.push(v.path);
-      return valid;
+    const c = cache(1 << 20, 1 << 16, {
+      stillValid: (v) => {
+        checked.push(v.path);
+        return valid;
+      },
     });
     c.set('a', { ...reply(200, Buffer.from('x')), version }, 0);
     c.set('n', reply(404, Buffer.from('gone')), 0);
@@ -88,7 +171,8 @@ describe('ReplyCache', () => {
   });
 
   it('is off with a zero budget', () => {
-    const c = new ReplyCache(0, 1 << 16, 1000);
+    const c = cache(0);
+    expect(c.enabled).toBe(false);
     c.set('a', reply(200, Buffer.from('x')), 0);
     expect(c.get('a', 0)).toBeUndefined();
   });
