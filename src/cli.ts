@@ -4,7 +4,7 @@
 import { parseArgs } from 'node:util';
 
 export type CliResult =
-  | { kind: 'run'; env: Record<string, string>; fromFlag: Record<string, string> }
+  | { kind: 'run' | 'bounds'; env: Record<string, string>; fromFlag: Record<string, string> }
   | { kind: 'help' }
   | { kind: 'version' }
   | { kind: 'error'; message: string };
@@ -30,6 +30,8 @@ Logs
       --log-format F        combined or json (default combined)
 Other
       --env-file F          read settings from F instead of ./.env
+      --bounds              print the memory bound of everything a client can make a
+                            worker hold, at these settings, and exit
   -h, --help                show this help
   -v, --version             show the version
 
@@ -50,6 +52,7 @@ const OPTIONS = {
   'tls-cert': { type: 'string' },
   'tls-key': { type: 'string' },
   'env-file': { type: 'string' },
+  bounds: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean', short: 'v' },
 } as const;
@@ -103,5 +106,5 @@ export function parseCli(argv: readonly string[]): CliResult {
   if (values.listing) set('DIRECTORY_LISTING', 'on', '--listing');
   if (values['no-compression']) set('COMPRESSION', 'off', '--no-compression');
   if ((env.TLS_CERT === undefined) !== (env.TLS_KEY === undefined)) return { kind: 'error', message: '--tls-cert and --tls-key go together' };
-  return { kind: 'run', env, fromFlag };
+  return { kind: values.bounds ? 'bounds' : 'run', env, fromFlag };
 }

@@ -100,7 +100,7 @@ export const VARIABLES: readonly Variable[] = [
   { name: 'COMPRESSION_MAX_BYTES', fallback: '8388608', meaning: 'largest file compressed on the fly' },
   { name: 'COMPRESSION_CACHE_BYTES', fallback: '67108864', meaning: 'memory per worker for reused compressed results' },
   { name: 'MAX_RANGES', fallback: '16', meaning: 'most ranges honoured in one request; more sends the whole file' },
-  { name: 'MAX_CONNECTIONS', fallback: '10000', meaning: 'connections per worker; past it new ones get 503 and are closed' },
+  { name: 'MAX_CONNECTIONS', fallback: '2048', meaning: 'connections per worker; past it new ones get 503 and are closed' },
   { name: 'OUTPUT_QUEUE_BYTES', fallback: '262144', meaning: 'reply bytes queued per connection before PWS stops reading its next request' },
   { name: 'MAX_REQUESTS_PER_CONNECTION', fallback: '0', meaning: 'requests on one connection before it closes; 0 = unlimited' },
   { name: 'ACCESS_LOG', fallback: 'stdout', meaning: 'stdout, off, or a file to append access lines to' },

@@ -2,6 +2,7 @@
 // Entry point and the `pws` command: the node:cluster primary forks workers; a worker (ours or pm2's) serves.
 
 import cluster from 'node:cluster';
+import { boundsTable } from './bounds';
 import { HELP, parseCli } from './cli';
 import { ConfigError, loadConfig, type Config } from './config';
 import { runPrimary } from './cluster/primary';
@@ -9,7 +10,7 @@ import { runWorker } from './cluster/worker';
 import { VERSION } from './version';
 
 /** Flags are parsed by the primary only; workers get their values through the environment. */
-function primaryFlags(): { env: Record<string, string>; fromFlag: Record<string, string> } {
+function primaryFlags(): { kind: 'run' | 'bounds'; env: Record<string, string>; fromFlag: Record<string, string> } {
   const cli = parseCli(process.argv.slice(2));
   if (cli.kind === 'help') {
     process.stdout.write(`${HELP}\n`);
@@ -44,8 +45,12 @@ function configOrExit(flags: Record<string, string>, fromFlag: Record<string, st
 }
 
 if (cluster.isPrimary) {
-  const { env, fromFlag } = primaryFlags();
+  const { kind, env, fromFlag } = primaryFlags();
   const config = configOrExit(env, fromFlag);
+  if (kind === 'bounds') {
+    process.stdout.write(`Memory bounds at these settings (docs/memory.md explains them):\n\n${boundsTable(config)}\n`);
+    process.exit(0);
+  }
   // Workers read the same settings: the flags travel as environment variables.
   runPrimary(config, env);
 } else {

@@ -155,6 +155,8 @@ function onData(this: ConnSocket, chunk: Buffer): void {
 }
 
 function receive(conn: Connection, chunk: Buffer): void {
+  // Closing: what the client still sends is read (so that its FIN arrives) and dropped.
+  if (conn.state === CLOSING || conn.state === CLOSED) return;
   conn.pending = conn.pending === null ? chunk : Buffer.concat([conn.pending, chunk]);
   if (conn.state === READ_HEAD) {
     if (!conn.headStarted) {
@@ -166,10 +168,9 @@ function receive(conn: Connection, chunk: Buffer): void {
     if (conn.pending.length > EAGER_PARSE_BYTES && conn.pending.length <= conn.headLimit && chunk.indexOf(LF) === -1) return;
   } else if (conn.state === READ_BODY) {
     conn.since = Date.now();
-  } else if (conn.state === RESPONDING || conn.state === BACKED_UP) {
-    if (conn.pending.length > conn.headLimit) conn.socket.pause();
-    return;
   } else {
+    // RESPONDING or BACKED_UP: later pipelined bytes wait, up to a bound.
+    if (conn.pending.length > conn.headLimit) conn.socket.pause();
     return;
   }
   advance(conn);

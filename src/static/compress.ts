@@ -33,6 +33,12 @@ export type Coding = 'br' | 'gzip';
 export const COMPRESSED_ENTRY_OVERHEAD_BYTES = 256;
 /** Most results one cache holds, whatever their size. */
 export const COMPRESSED_MAX_ENTRIES = 10_000;
+/**
+ * Compressions running at once per worker; more wait their turn. Each holds its input (at most
+ * COMPRESSION_MAX_BYTES) and its output, so this bounds that memory (and the CPU a burst of
+ * requests for many large text files can take) whatever the number of clients.
+ */
+export const MAX_CONCURRENT_COMPRESSIONS = 2;
 
 interface Compressed {
   out: Buffer;
@@ -51,6 +57,8 @@ export class CompressionCache {
   private readonly entries = new Map<string, Compressed>();
   private readonly pending = new Map<string, Promise<Buffer>>();
   private bytes = 0;
+  private running = 0;
+  private readonly waiting: Array<() => void> = [];
 
   constructor(
     private readonly maxBytes: number,
@@ -76,12 +84,12 @@ export class CompressionCache {
     }
     let work = this.pending.get(id);
     if (work === undefined) {
-      work = (async () => {
+      work = this.turn(async () => {
         const input = await read();
         return coding === 'br'
           ? brotli(input, { params: { [zlib.constants.BROTLI_PARAM_QUALITY]: 5, [zlib.constants.BROTLI_PARAM_SIZE_HINT]: input.length } })
           : gzip(input, { level: 6 });
-      })();
+      });
       this.pending.set(id, work);
       work.then(
         (out) => {
@@ -92,6 +100,25 @@ export class CompressionCache {
       );
     }
     return work;
+  }
+
+  /** Runs `job` once fewer than MAX_CONCURRENT_COMPRESSIONS are running. */
+  private async turn<T>(job: () => Promise<T>): Promise<T> {
+    // A finishing job hands its slot straight to the next in line: the count never overshoots.
+    if (this.running >= MAX_CONCURRENT_COMPRESSIONS) await new Promise<void>((resolve) => this.waiting.push(resolve));
+    else this.running++;
+    try {
+      return await job();
+    } finally {
+      const next = this.waiting.shift();
+      if (next !== undefined) next();
+      else this.running--;
+    }
+  }
+
+  /** Compressions running now (for tests). */
+  get active(): number {
+    return this.running;
   }
 
   private store(id: string, out: Buffer): void {

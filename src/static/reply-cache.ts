@@ -59,8 +59,8 @@ export const MAX_ENTRIES = 50_000;
  * Field values longer than this are not looked up in the small memo of normalised values (and a
  * memo holds at most MEMO_ENTRIES of them): what a client sends can never grow the memo.
  */
-const MEMO_VALUE_CHARS = 256;
-const MEMO_ENTRIES = 256;
+export const MEMO_VALUE_CHARS = 256;
+export const MEMO_ENTRIES = 256;
 
 /** A small, bounded memo of a pure function of short strings; cleared when full. */
 class Memo {

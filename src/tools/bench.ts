@@ -16,7 +16,8 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { children, freePort, IDLE_MEASUREMENTS, idleGrowth, MAIN, percentile, REPO, sleep, waitUntilServing } from './measure';
+import { children, freePort, IDLE_MEASUREMENTS, idleGrowth, MAIN, percentile, REPO, sleep } from './measure';
+import { startNginx, stopProc, which } from './nginx';
 
 const SECONDS = Number(process.env.BENCH_SECONDS) || 3;
 const ROUNDS = Number(process.env.BENCH_ROUNDS) || 3;
@@ -46,14 +47,6 @@ interface Result {
   p99: number;
   bytesPerSec: number;
   errors: number;
-}
-
-function which(cmd: string): string | null {
-  for (const dir of (process.env.PATH ?? '').split(':').concat(['/usr/sbin', '/sbin'])) {
-    const p = path.join(dir, cmd);
-    if (fs.existsSync(p)) return p;
-  }
-  return null;
 }
 
 /** The files every server serves. */
@@ -88,13 +81,6 @@ function waitListening(proc: ChildProcess, pattern: RegExp, what: string): Promi
   });
 }
 
-async function stopProc(proc: ChildProcess): Promise<void> {
-  if (proc.exitCode !== null) return;
-  proc.kill('SIGTERM');
-  await Promise.race([new Promise((r) => proc.once('exit', r)), sleep(15_000)]);
-  if (proc.exitCode === null) proc.kill('SIGKILL');
-}
-
 async function startPws(dir: string, env: Record<string, string> = {}): Promise<Server> {
   const port = await freePort();
   const proc = spawn(process.execPath, [MAIN], {
@@ -116,38 +102,17 @@ async function startPeer(peer: string, dir: string, workers = WORKERS, env: Reco
   return { name: peer, port, pid: proc.pid ?? -1, stop: () => stopProc(proc) };
 }
 
-async function startNginx(nginx: string, dir: string): Promise<Server> {
-  const port = await freePort();
-  const conf = path.join(dir, '..', `nginx-${port}.conf`);
-  const pid = path.join(dir, '..', `nginx-${port}.pid`);
-  fs.writeFileSync(
-    conf,
-    `worker_processes ${WORKERS};
-daemon off;
-pid ${pid};
-error_log ${path.join(dir, '..', 'nginx-error.log')} error;
-worker_rlimit_nofile 20000;
-events { worker_connections 10000; }
-http {
-  include /etc/nginx/mime.types;
-  access_log off;
-  sendfile on;
+async function startBenchNginx(nginx: string, dir: string): Promise<Server> {
+  const server = await startNginx(nginx, {
+    root: dir,
+    workers: WORKERS,
+    http: `sendfile on;
   tcp_nopush on;
   keepalive_requests 1000000;
   open_file_cache max=1000 inactive=60s;
-  open_file_cache_valid 60s;
-  client_body_temp_path ${os.tmpdir()};
-  proxy_temp_path ${os.tmpdir()};
-  fastcgi_temp_path ${os.tmpdir()};
-  uwsgi_temp_path ${os.tmpdir()};
-  scgi_temp_path ${os.tmpdir()};
-  server { listen 127.0.0.1:${port}; root ${dir}; }
-}
-`,
-  );
-  const proc = spawn(nginx, ['-c', conf, '-e', path.join(dir, '..', 'nginx-error.log')], { stdio: ['ignore', 'pipe', 'pipe'] });
-  await waitUntilServing(port);
-  return { name: 'nginx', port, pid: proc.pid ?? -1, stop: () => stopProc(proc) };
+  open_file_cache_valid 60s;`,
+  });
+  return { name: 'nginx', ...server };
 }
 
 /** The ETag a server gives /index.html, for the 304 workload. */
@@ -257,7 +222,7 @@ async function main(): Promise<void> {
 
   type Starter = () => Promise<Server>;
   const starters: Array<[string, Starter]> = [['pws', () => startPws(dir)]];
-  if (nginx) starters.push(['nginx', () => startNginx(nginx, dir)]);
+  if (nginx) starters.push(['nginx', () => startBenchNginx(nginx, dir)]);
   else process.stdout.write('nginx not found: install nginx-light to compare with it\n');
   for (const peer of ['serve-static', 'sirv', 'http-server']) starters.push([peer, () => startPeer(peer, dir)]);
   starters.push(['node:net (bare)', () => startPeer('bare', dir)]);

@@ -120,12 +120,6 @@ export function socketCount(pid: number): number {
   return openFds(pid, (target) => target.startsWith('socket:'));
 }
 
-/** Resident memory of process `pid` in bytes (VmRSS: a cheap read, fit for sampling often). */
-export function rssOf(pid: number): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Number(m[1]) * 1024 : 0;
-}
-
 /** How many descriptors of process `pid` point at a path starting with `file`. */
 export function fdsOn(pid: number, file: string): number {
   return openFds(pid, (target) => target.startsWith(file));

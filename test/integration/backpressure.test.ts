@@ -9,7 +9,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { loadConfig } from '../../src/config';
-import type { Connection } from '../../src/net/connection';
+import { CLOSING, type Connection } from '../../src/net/connection';
 import { createPwsServer, type PwsServer } from '../../src/net/server';
 import { parseResponses } from '../helpers/raw';
 import { makeSite, waitFor } from '../helpers/server';
@@ -192,5 +192,41 @@ describe('a client that pipelines and never reads', () => {
     s.write('GET /one.bin HTTP/1.1\r\nHost: t\r\n\r\n'.repeat(60));
     const responses = await readAll(s, 60);
     expect(responses.every((r) => r.status === 200 && r.body.length === MIB)).toBe(true);
+  });
+});
+
+describe('bytes a client sends that PWS does not parse', () => {
+  it('are dropped, not kept, once a request was refused and the connection is closing', async () => {
+    const { pws, port } = await start({ MAX_BODY_BYTES: String(1 << 30) });
+    // Half-open: the client goes on sending after the server's answer and FIN.
+    const s = net.connect({ port, host: '127.0.0.1', allowHalfOpen: true });
+    s.on('error', () => undefined);
+    s.on('data', () => undefined);
+    s.write('POST / HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n1;' + 'e'.repeat(5000));
+    await waitFor('the connection', () => pws.ctx.connections.size === 1);
+    const [conn] = pws.ctx.connections;
+    await waitFor('the refusal', () => conn.state === CLOSING);
+    const before = conn.socket.bytesRead;
+    for (let i = 0; i < 32 && !s.destroyed; i++) s.write(Buffer.alloc(64 * KIB, 'e'));
+    await waitFor('the server to read on', () => conn.socket.bytesRead > before + MIB || conn.socket.destroyed);
+    expect(conn.pending).toBeNull();
+    s.destroy();
+  });
+
+  it('wait, up to the head limit plus one read, while a reply is in progress; then reading pauses', async () => {
+    const { pws, port } = await start();
+    const s = net.connect(port, '127.0.0.1');
+    s.on('error', () => undefined);
+    s.pause();
+    s.write('GET /big.bin HTTP/1.1\r\nHost: t\r\n\r\n');
+    const conn = await settled(pws);
+    expect(conn.served).toBe(1);
+    const junk = Buffer.from('GET /index.html HTTP/1.1\r\nHost: t\r\n\r\n'.repeat(40_000)); // 1.5 MiB of pipelined heads
+    s.write(junk);
+    await settled(pws);
+    expect(conn.pending?.length ?? 0).toBeLessThanOrEqual(conn.headLimit + 64 * KIB);
+    expect(conn.socket.isPaused()).toBe(true);
+    expect(conn.socket.bytesRead).toBeLessThan(junk.length);
+    s.destroy();
   });
 });

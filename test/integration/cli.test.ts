@@ -26,6 +26,15 @@ describe('pws command', () => {
     expect(r.stdout.split('\n').length).toBeLessThan(40);
   });
 
+  it('prints the memory bounds at the settings given, and exits without serving', async () => {
+    const r = await run(['--bounds'], { STATIC_DIR: makeSite({ 'index.html': 'x' }), MAX_CONNECTIONS: '100', OUTPUT_QUEUE_BYTES: '65536' });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('| connection | replies queued on the socket | 64.0 KiB |');
+    // 100 connections of (4 + 88.1 + 64 + 256) KiB each.
+    expect(r.stdout).toMatch(/\| worker \| connections \| 40\.\d MiB \|/);
+    expect(r.stdout).not.toContain('listening');
+  });
+
   it('prints its version', async () => {
     const r = await run(['--version']);
     expect(r).toMatchObject({ code: 0, stdout: `${(require('../../package.json') as { version: string }).version}\n` });

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { sleep } from '../../src/tools/measure';
 import { exchange, get } from '../helpers/raw';
-import { makeSite, rssOf, socketCount, startServer, waitFor, workerPids, type Running } from '../helpers/server';
+import { makeSite, socketCount, startServer, waitFor, workerPids, type Running } from '../helpers/server';
 
 let root: string;
 let server: Running;
@@ -42,10 +42,11 @@ describe('timeouts', () => {
     expect(ex.rest.length).toBe(0);
   });
 
-  it('drops clients that stop reading after SEND_TIMEOUT_MS, memory flat in their number', async () => {
+  // What each stalled download holds is bounded structurally in backpressure.test.ts (one stream
+  // chunk), and measured by `npm run abuse-check`; here: the server lets go of them all.
+  it('drops clients that stop reading after SEND_TIMEOUT_MS', async () => {
     const [pid] = workerPids(server.proc.pid ?? -1);
     const baseline = socketCount(pid);
-    const before = rssOf(pid);
     const clients: net.Socket[] = [];
     for (let i = 0; i < 40; i++) {
       const s = net.connect(server.port, '127.0.0.1');
@@ -56,10 +57,6 @@ describe('timeouts', () => {
     }
     try {
       await waitFor('all 40 downloads under way', () => socketCount(pid) >= baseline + 40, 5000);
-      await sleep(300);
-      const during = rssOf(pid);
-      // 40 stalled 64 MiB downloads: without backpressure this would be gigabytes.
-      expect(during - before).toBeLessThan(48 * 1024 * 1024);
       // The server drops every one of them (a paused client cannot see it, the worker's fds can).
       await waitFor('the worker to drop the stalled clients', () => socketCount(pid) <= baseline, 6000);
       expect((await get(server.port, '/')).status).toBe(200);

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { openIdle, sleep } from '../../src/tools/measure';
 import { get } from '../helpers/raw';
-import { fdsOn, makeSite, rssOf, socketCount, startServer, workerPids, type Running } from '../helpers/server';
+import { fdsOn, makeSite, socketCount, startServer, workerPids, type Running } from '../helpers/server';
 
 const GIB = 1024 * 1024 * 1024;
 
@@ -56,13 +56,9 @@ describe('two workers', () => {
     }
   });
 
-  it('streams 1 GiB to a fast client with worker memory staying flat', async () => {
-    const pids = workerPids(two.proc.pid ?? -1);
-    const baseline = Math.max(...pids.map(rssOf));
-    let peak = 0;
-    const sampler = setInterval(() => {
-      for (const pid of pids) peak = Math.max(peak, rssOf(pid));
-    }, 20);
+  // What a streamed download holds at a time (one chunk) is checked on the connection itself in
+  // backpressure.test.ts, and measured as RSS by `npm run abuse-check`, not here.
+  it('streams 1 GiB to a fast client, every byte', async () => {
     const received = await new Promise<number>((resolve, reject) => {
       let n = 0;
       const s = net.connect(two.port, '127.0.0.1', () => s.write('GET /big.bin HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n'));
@@ -70,24 +66,8 @@ describe('two workers', () => {
       s.on('close', () => resolve(n));
       s.on('error', reject);
     });
-    clearInterval(sampler);
     expect(received).toBeGreaterThan(GIB);
     expect(received).toBeLessThan(GIB + 1024);
-    expect(peak - baseline).toBeLessThan(96 * 1024 * 1024);
-  });
-
-  it('reads no further ahead than the socket accepts from a client that stops reading', async () => {
-    const pids = workerPids(two.proc.pid ?? -1);
-    const baseline = Math.max(...pids.map(rssOf));
-    const s = await connectOpen(two.port);
-    s.write('GET /big.bin HTTP/1.1\r\nHost: t\r\n\r\n');
-    await new Promise<void>((resolve) => s.once('data', () => resolve()));
-    s.pause();
-    await sleep(1500);
-    const grown = Math.max(...pids.map(rssOf)) - baseline;
-    // Without backpressure the worker would have read hundreds of MiB by now.
-    expect(grown).toBeLessThan(64 * 1024 * 1024);
-    s.destroy();
   });
 
   it('releases the file descriptor when a client disconnects mid-download', async () => {

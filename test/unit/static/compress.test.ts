@@ -2,7 +2,7 @@
 
 import zlib from 'node:zlib';
 import { describe, expect, it } from '@jest/globals';
-import { COMPRESSED_ENTRY_OVERHEAD_BYTES, CompressionCache, isCompressible } from '../../../src/static/compress';
+import { COMPRESSED_ENTRY_OVERHEAD_BYTES, CompressionCache, MAX_CONCURRENT_COMPRESSIONS, isCompressible } from '../../../src/static/compress';
 
 describe('isCompressible', () => {
   it.each([
@@ -72,5 +72,28 @@ describe('CompressionCache', () => {
     const capped = new CompressionCache(1 << 30, 50);
     for (let i = 0; i < 200; i++) await capped.get(`k${i}`, 'gzip', async () => small);
     expect(capped.count).toBe(50);
+  });
+
+  it('runs at most MAX_CONCURRENT_COMPRESSIONS at once; the rest wait their turn and all finish', async () => {
+    const cache = new CompressionCache(1 << 20);
+    let started = 0;
+    const gates: Array<() => void> = [];
+    const read = (): Promise<Buffer> => {
+      started++;
+      return new Promise((resolve) => gates.push(() => resolve(text)));
+    };
+    const all = Promise.all(Array.from({ length: 6 }, (_, i) => cache.get(`f${i}`, 'gzip', read)));
+    await new Promise((r) => setImmediate(r));
+    expect(started).toBe(MAX_CONCURRENT_COMPRESSIONS);
+    expect(cache.active).toBe(MAX_CONCURRENT_COMPRESSIONS);
+    while (gates.length > 0) {
+      gates.shift()?.();
+      await new Promise((r) => setTimeout(r, 20));
+      expect(cache.active).toBeLessThanOrEqual(MAX_CONCURRENT_COMPRESSIONS);
+    }
+    const results = await all;
+    expect(started).toBe(6);
+    expect(results.every((r) => zlib.gunzipSync(r).equals(text))).toBe(true);
+    expect(cache.active).toBe(0);
   });
 });

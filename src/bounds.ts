@@ -1,0 +1,127 @@
+// Every allocation a client can cause, and its bound: the one place they are listed.
+//
+// Like nginx's client_header_buffer_size, output_buffers and worker_connections, each is a
+// named limit; this module adds them up for a Config, so that the worst case of a worker at any
+// settings is a figure an operator can read (`pws --bounds` prints it; docs/memory.md lists it
+// for the defaults, and a test keeps the two in step). Bytes shared with a cache entry are
+// counted once, in that cache's budget.
+
+import { MAX_CHUNK_LINE_BYTES } from './http/chunked';
+import type { Config } from './config';
+import { MAX_FREE_CHUNKS, STREAM_CHUNK_BYTES } from './net/send';
+import { COMPRESSED_MAX_ENTRIES, MAX_CONCURRENT_COMPRESSIONS } from './static/compress';
+import { SMALL_FILE_BYTES } from './static/handler';
+import { MAX_ENTRIES, MEMO_ENTRIES, MEMO_VALUE_CHARS } from './static/reply-cache';
+
+/** Largest chunk one socket read hands to JavaScript (libuv reads into 64 KiB buffers). */
+export const SOCKET_READ_BYTES = 64 * 1024;
+/** What a connection holds besides buffers: socket, Connection, parser state (`npm run idle-memory` measures ~3.1 KB). */
+export const CONNECTION_STATE_BYTES = 4 * 1024;
+
+export interface Bound {
+  what: string;
+  /** Bytes at the given Config. */
+  bytes: number;
+  /** The variable or constant that sets it, and how it is enforced. */
+  set: string;
+}
+
+const KIB = 1024;
+const count = (n: number): string => n.toLocaleString('en-US');
+
+/** What one connection can make a worker hold, at `config`. */
+export function connectionBounds(config: Config): Bound[] {
+  return [
+    { what: 'connection state (socket, parser, timers)', bytes: CONNECTION_STATE_BYTES, set: 'fixed; `npm run idle-memory` measures it' },
+    {
+      what: 'received bytes not yet parsed: a head, or pipelined heads while a reply is written',
+      bytes: config.maxUriBytes + config.maxHeaderBytes + 64 + SOCKET_READ_BYTES,
+      set: 'MAX_URI_BYTES + MAX_HEADER_BYTES + 64, plus one socket read; reading pauses past it',
+    },
+    {
+      what: 'a request body',
+      bytes: 0,
+      set: `never kept: discarded as it arrives, every byte (framing too) counted against MAX_BODY_BYTES; a chunk line over ${count(MAX_CHUNK_LINE_BYTES)} bytes is a 400`,
+    },
+    {
+      what: 'replies queued on the socket',
+      bytes: config.outputQueueBytes,
+      set: 'OUTPUT_QUEUE_BYTES: above it, the next request is not parsed and the socket not read until drain',
+    },
+    {
+      what: 'the one reply in progress, where not shared with a cache',
+      bytes: Math.max(STREAM_CHUNK_BYTES, SMALL_FILE_BYTES),
+      set: `a ${STREAM_CHUNK_BYTES / KIB} KiB read of a streamed file, or a whole uncached file of at most ${SMALL_FILE_BYTES / KIB} KiB (larger files are read whole only into the reply cache)`,
+    },
+  ];
+}
+
+/** What one worker can be made to hold, at `config`, beyond the Node runtime itself. */
+export function workerBounds(config: Config): Bound[] {
+  return [
+    {
+      what: 'connections',
+      bytes: config.maxConnections * perConnection(config),
+      set: 'MAX_CONNECTIONS × the per-connection sum; past MAX_CONNECTIONS a new connection gets 503',
+    },
+    {
+      what: 'reply cache: bodies, keys, fields, wire buffers, per-entry overhead',
+      bytes: config.cacheMaxBytes,
+      set: `CACHE_MAX_BYTES, at most ${count(MAX_ENTRIES)} entries; keyed by the normalised path and what negotiation reads, never the query or raw field bytes`,
+    },
+    {
+      what: 'compression cache: results, keys, per-entry overhead',
+      bytes: config.compressionCacheBytes,
+      set: `COMPRESSION_CACHE_BYTES, at most ${count(COMPRESSED_MAX_ENTRIES)} entries; keyed by file version, so by the site's files, not by client input`,
+    },
+    {
+      what: 'files being compressed: input and output',
+      bytes: config.compression ? MAX_CONCURRENT_COMPRESSIONS * 2 * config.compressionMaxBytes : 0,
+      set: `${MAX_CONCURRENT_COMPRESSIONS} at a time, each a file of at most COMPRESSION_MAX_BYTES and its result; more wait their turn`,
+    },
+    {
+      what: 'stream read buffers kept for reuse',
+      bytes: MAX_FREE_CHUNKS * STREAM_CHUNK_BYTES,
+      set: `${MAX_FREE_CHUNKS} buffers of ${STREAM_CHUNK_BYTES / KIB} KiB at most; one in use is counted with its connection`,
+    },
+    { what: 'access log lines not yet written', bytes: config.accessLogBufferBytes, set: 'ACCESS_LOG_BUFFER_BYTES; past it lines are dropped and counted' },
+    {
+      what: 'memos of normalised Accept-Encoding and Accept values',
+      bytes: 2 * MEMO_ENTRIES * (2 * MEMO_VALUE_CHARS + 128),
+      set: `${MEMO_ENTRIES} values each, of at most ${MEMO_VALUE_CHARS} characters; cleared when full`,
+    },
+    { what: 'field offsets of the parser', bytes: 16 * Math.max(config.maxHeaders, 128), set: 'MAX_HEADERS × 16 bytes, grown once' },
+  ];
+}
+
+const sum = (bounds: Bound[]): number => bounds.reduce((n, b) => n + b.bytes, 0);
+
+/** The sum of the per-connection bounds at `config`. */
+export function perConnection(config: Config): number {
+  return sum(connectionBounds(config));
+}
+
+/** The worst case of one worker at `config`: every bound at once (beyond the Node runtime). */
+export function perWorker(config: Config): number {
+  return sum(workerBounds(config));
+}
+
+/** Bytes as MiB or KiB with one decimal. */
+export function formatBytes(n: number): string {
+  if (n >= 1024 * KIB) return `${(n / (1024 * KIB)).toFixed(1)} MiB`;
+  if (n >= KIB) return `${(n / KIB).toFixed(1)} KiB`;
+  return `${n} B`;
+}
+
+/** The bounds at `config` as a Markdown table (what `pws --bounds` prints and docs/memory.md holds). */
+export function boundsTable(config: Config): string {
+  const rows = (scope: string, bounds: Bound[]): string[] => bounds.map((b) => `| ${scope} | ${b.what} | ${formatBytes(b.bytes)} | ${b.set} |`);
+  return [
+    '| per | what | bound | set by |',
+    '|---|---|---:|---|',
+    ...rows('connection', connectionBounds(config)),
+    `| connection | **sum** | **${formatBytes(perConnection(config))}** | |`,
+    ...rows('worker', workerBounds(config)),
+    `| worker | **worst case, everything at once** | **${formatBytes(perWorker(config))}** | plus the Node runtime (~50 MB RSS) |`,
+  ].join('\n');
+}
