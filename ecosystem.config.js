@@ -21,7 +21,7 @@ module.exports = {
       listen_timeout: 10000,
       // SIGINT starts a graceful drain; pm2 waits the drain deadline plus a margin before SIGKILL.
       kill_timeout: SHUTDOWN_TIMEOUT_MS + 2000,
-      // Above the worst case of a worker at the default limits (`npx pws --bounds`: 1.35 GiB plus
+      // Above the worst case of a worker at the default limits (`npx pws --bounds`: 1.36 GiB plus
       // the runtime), so pm2 restarts a worker that leaks, never one working within its bounds.
       max_memory_restart: '1536M',
       // Crash loops back off exponentially instead of respawning as fast as the build fails.

@@ -49,6 +49,12 @@ export function chooseEncoding(header: string | undefined, available: readonly E
   return best;
 }
 
+/** Whether an Accept-Encoding header names `coding` (x-gzip counts as gzip) or `*`, at any q. */
+export function mentions(header: string, coding: 'br' | 'gzip'): boolean {
+  const q = qualities(header);
+  return q.has(coding) || q.has('*');
+}
+
 /**
  * The part of an Accept-Encoding header that chooseEncoding reads: the q-values of br, gzip,
  * identity and `*`, as a short string. Two headers with one profile get the same choice for

@@ -526,4 +526,7 @@ export function closeNow(conn: Connection): void {
   conn.pending = null;
   conn.socket.end();
   if (conn.peerEnded) conn.socket.destroySoon();
+  // Reading may have been paused for backpressure: resume it so that the peer's FIN arrives
+  // (anything else it sends is dropped by receive).
+  else conn.socket.resume();
 }

@@ -8,7 +8,7 @@ import crypto from 'node:crypto';
 import path from 'node:path';
 import { evaluatePreconditions, ifRangeAllows, NOT_MODIFIED, PRECONDITION_FAILED, type HeaderLookup, type Validators } from '../http/conditional';
 import { encodePath, safeQuery } from '../http/location';
-import { acceptsHtml, chooseEncoding, type Encoding } from '../http/negotiate';
+import { acceptsHtml, chooseEncoding, mentions, type Encoding } from '../http/negotiate';
 import { parseRange, RANGE_MALFORMED, RANGE_UNSATISFIABLE, type Span } from '../http/range';
 import type { DecodedTarget } from '../http/target';
 import { log } from '../log';
@@ -262,8 +262,10 @@ async function negotiate(
   const found = new Map<Coding, OpenFile>();
   // Siblings are looked for only when the client could take them: no extra syscalls otherwise.
   const wanted: Array<[Coding, string]> = [];
-  if (/\bbr\b|\*/i.test(ae)) wanted.push(['br', '.br']);
-  if (/gzip|\*/i.test(ae)) wanted.push(['gzip', '.gz']);
+  // Decided on the parsed header, as the reply cache's key is (encodingProfile): two headers with
+  // one profile look for the same siblings, so they get the same reply, Vary included.
+  if (mentions(ae, 'br')) wanted.push(['br', '.br']);
+  if (mentions(ae, 'gzip')) wanted.push(['gzip', '.gz']);
   const last = segments[segments.length - 1];
   for (const [coding, ext] of wanted) {
     const sib = await openUnder(site.rootReal, [...segments.slice(0, -1), last + ext]);

@@ -6,6 +6,11 @@
 //   BENCH_SECONDS=10 npm run bench     longer runs
 //   BENCH_ROUNDS=5 npm run bench       more rounds (each cell reports the median round)
 //   BENCH_ONLY=pws,nginx npm run bench only these servers
+//   BENCH_BASELINE=<git ref> npm run bench
+//                                      also builds PWS at that commit (a git worktree in a temporary
+//                                      folder) and runs it beside the current build, with a
+//                                      PWS/baseline column (the access-log and idle-memory rows are
+//                                      skipped, and docs/ left as they are)
 //
 // All servers run at once and wrk visits them in turn, workload by workload and round by round:
 // this machine's speed drifts by tens of percent over minutes, and measuring one server after
@@ -23,6 +28,7 @@ const SECONDS = Number(process.env.BENCH_SECONDS) || 3;
 const ROUNDS = Number(process.env.BENCH_ROUNDS) || 3;
 const WORKERS = 2;
 const ONLY = process.env.BENCH_ONLY?.split(',');
+const BASELINE = process.env.BENCH_BASELINE?.trim() || null;
 
 interface Server {
   name: string;
@@ -58,7 +64,8 @@ function makeSite(): string {
   fs.writeFileSync(path.join(dir, '100k.bin'), Buffer.alloc(100 * 1024, 7));
   fs.writeFileSync(path.join(dir, '10m.bin'), Buffer.alloc(10 * 1024 * 1024, 9));
   fs.mkdirSync(path.join(dir, 'files'));
-  // 10,000 files of 8 KiB: 80 MiB, more than PWS's 64 MiB response cache and nginx's 1,000-entry open_file_cache.
+  // 10,000 files of 8 KiB: 80 MiB of bodies, more than PWS's 72 MiB response cache (bodies and overhead) and nginx's
+  // 1,000-entry open_file_cache.
   const block = Buffer.alloc(8192, 1);
   for (let i = 0; i < 10_000; i++) fs.writeFileSync(path.join(dir, 'files', `f${i}.bin`), block);
   return dir;
@@ -81,15 +88,36 @@ function waitListening(proc: ChildProcess, pattern: RegExp, what: string): Promi
   });
 }
 
-async function startPws(dir: string, env: Record<string, string> = {}): Promise<Server> {
+async function startPws(dir: string, env: Record<string, string> = {}, main = MAIN): Promise<Server> {
   const port = await freePort();
-  const proc = spawn(process.execPath, [MAIN], {
+  const proc = spawn(process.execPath, [main], {
     cwd: os.tmpdir(),
     env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', WORKERS: String(WORKERS), STATIC_DIR: dir, ACCESS_LOG: 'off', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   await waitListening(proc, /listening on port/, 'PWS');
   return { name: 'pws', port, pid: proc.pid ?? -1, stop: () => stopProc(proc) };
+}
+
+/**
+ * Builds PWS as it was at git `ref` in a worktree of this repository under a temporary folder
+ * (with this checkout's node_modules) and returns its entry point, and a function removing it.
+ */
+function buildBaseline(ref: string): { main: string; remove: () => void } {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pws-baseline-'));
+  execFileSync('git', ['-C', REPO, 'worktree', 'add', '--detach', dir, ref], { stdio: 'ignore' });
+  const remove = (): void => {
+    spawnSync('git', ['-C', REPO, 'worktree', 'remove', '--force', dir], { stdio: 'ignore' });
+    fs.rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    fs.symlinkSync(path.join(REPO, 'node_modules'), path.join(dir, 'node_modules'));
+    execFileSync(process.execPath, [path.join(REPO, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'], { cwd: dir, stdio: 'inherit' });
+  } catch (err) {
+    remove();
+    throw new Error(`cannot build ${ref}: ${(err as Error).message}`);
+  }
+  return { main: path.join(dir, 'dist', 'main.js'), remove };
 }
 
 async function startPeer(peer: string, dir: string, workers = WORKERS, env: Record<string, string> = {}): Promise<Server> {
@@ -221,12 +249,15 @@ async function main(): Promise<void> {
   ];
 
   type Starter = () => Promise<Server>;
+  const baseline = BASELINE === null ? null : buildBaseline(BASELINE);
+  const baselineName = `pws@${BASELINE}`;
   const starters: Array<[string, Starter]> = [['pws', () => startPws(dir)]];
+  if (baseline !== null) starters.push([baselineName, () => startPws(dir, {}, baseline.main)]);
   if (nginx) starters.push(['nginx', () => startBenchNginx(nginx, dir)]);
   else process.stdout.write('nginx not found: install nginx-light to compare with it\n');
   for (const peer of ['serve-static', 'sirv', 'http-server']) starters.push([peer, () => startPeer(peer, dir)]);
   starters.push(['node:net (bare)', () => startPeer('bare', dir)]);
-  const chosen = starters.filter(([name]) => !ONLY || ONLY.includes(name.split(' ')[0]));
+  const chosen = starters.filter(([name]) => !ONLY || ONLY.includes(name.split(' ')[0]) || name === baselineName);
 
   const running: Array<{ name: string; server: Server; etag: string }> = [];
   for (const [name, start] of chosen) {
@@ -262,7 +293,7 @@ async function main(): Promise<void> {
 
   // Access log on vs off, and memory per idle connection (PWS, with the bare server as the floor).
   const extra: string[] = [];
-  if (!ONLY || ONLY.includes('pws')) {
+  if ((!ONLY || ONLY.includes('pws')) && baseline === null) {
     // Both servers run side by side and wrk alternates between them, three rounds each, so that
     // the machine's drift over the run (large here) does not pass for the log's cost.
     const logFile = path.join(dir, '..', 'access.log');
@@ -294,8 +325,9 @@ async function main(): Promise<void> {
   const servers = [...results.keys()];
   const nodePeers = servers.filter((s) => ['serve-static', 'sirv', 'http-server'].includes(s));
   const lines: string[] = [];
-  lines.push(`| workload | ${servers.map((s) => `${s} req/s (p99 ms)`).join(' | ')} | PWS/nginx | PWS/best Node peer | target |`);
-  lines.push(`|---|${servers.map(() => '---:').join('|')}|---:|---:|---|`);
+  const versus = baseline === null ? '' : ' PWS/baseline |';
+  lines.push(`| workload | ${servers.map((s) => `${s} req/s (p99 ms)`).join(' | ')} |${versus} PWS/nginx | PWS/best Node peer | target |`);
+  lines.push(`|---|${servers.map(() => '---:').join('|')}|${baseline === null ? '' : '---:|'}---:|---:|---|`);
   const chart: Array<{ workload: string; values: Array<[string, number]> }> = [];
   for (const w of workloads) {
     const cell = (s: string): string => {
@@ -313,7 +345,7 @@ async function main(): Promise<void> {
     const peerValues = nodePeers.map(value).filter(Number.isFinite);
     const bestPeer = peerValues.length > 0 ? Math.max(...peerValues) : NaN;
     lines.push(
-      `| ${w.name} | ${servers.map(cell).join(' | ')} | ${ratio(pws / value('nginx'), 2)} | ${ratio(pws / bestPeer, 1)} | ${w.target} |`,
+      `| ${w.name} | ${servers.map(cell).join(' | ')} |${baseline === null ? '' : ` ${ratio(pws / value(baselineName), 2)} |`} ${ratio(pws / value('nginx'), 2)} | ${ratio(pws / bestPeer, 1)} | ${w.target} |`,
     );
     chart.push({ workload: w.name, values: servers.filter((s) => Number.isFinite(value(s))).map((s) => [s, value(s)]) });
   }
@@ -323,6 +355,12 @@ async function main(): Promise<void> {
   const table = lines.join('\n');
   const extraTable = extra.length > 0 ? `\n| measure | value | ratio | target |\n|---|---|---|---|\n${extra.join('\n')}\n` : '';
   process.stdout.write(`\n${table}\n${extraTable}`);
+  if (baseline !== null) {
+    baseline.remove();
+    fs.rmSync(dir, { recursive: true, force: true });
+    process.stdout.write(`\n(compared with ${BASELINE}: docs/benchmarks.md left as it is)\n`);
+    return;
+  }
 
   const docs = path.join(REPO, 'docs');
   fs.mkdirSync(docs, { recursive: true });

@@ -1,7 +1,8 @@
 // Accept-Encoding negotiation with q-values, and "accepts HTML".
 
 import { describe, expect, it } from '@jest/globals';
-import { acceptsHtml, chooseEncoding, type Encoding } from '../../../src/http/negotiate';
+import fc from 'fast-check';
+import { acceptsHtml, chooseEncoding, encodingProfile, mentions, type Encoding } from '../../../src/http/negotiate';
 
 const BOTH: Encoding[] = ['br', 'gzip'];
 
@@ -37,4 +38,30 @@ describe('acceptsHtml', () => {
     ['image/avif,image/webp', false],
     ['text/html;q=0', false],
   ])('%j → %s', (accept, expected) => expect(acceptsHtml(accept)).toBe(expected));
+});
+
+describe('encodingProfile', () => {
+  const coding = fc.constantFrom('br', 'gzip', 'x-gzip', 'identity', '*', 'deflate', 'zstd', 'x-br', 'gzipfoo', 'BR', 'Gzip');
+  const q = fc.option(fc.constantFrom('0', '0.5', '1', '0.001', 'x', ''), { nil: undefined });
+  const header = fc.array(fc.tuple(coding, q), { maxLength: 5 }).map((parts) => parts.map(([c, v]) => (v === undefined ? c : `${c};q=${v}`)).join(', '));
+  const subsets: Encoding[][] = [[], ['br'], ['gzip'], ['br', 'gzip']];
+
+  it('keys headers that negotiation treats alike to one profile, and apart those it does not', () => {
+    fc.assert(
+      fc.property(header, header, (a, b) => {
+        const same = subsets.every((avail) => chooseEncoding(a, avail) === chooseEncoding(b, avail));
+        const mentionsAlike = mentions(a, 'br') === mentions(b, 'br') && mentions(a, 'gzip') === mentions(b, 'gzip');
+        if (encodingProfile(a) === encodingProfile(b)) expect(same && mentionsAlike).toBe(true);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('reads names, not substrings', () => {
+    expect(mentions('x-br, gzipfoo', 'br')).toBe(false);
+    expect(mentions('x-br, gzipfoo', 'gzip')).toBe(false);
+    expect(mentions('x-gzip', 'gzip')).toBe(true);
+    expect(mentions('*;q=0', 'br')).toBe(true);
+    expect(encodingProfile('gzip, deflate, br, zstd')).toBe(encodingProfile('br;q=1, gzip'));
+  });
 });
