@@ -49,9 +49,9 @@ export function connectionBounds(config: Config): Bound[] {
       set: 'OUTPUT_QUEUE_BYTES: above it, the next request is not parsed and the socket not read until drain',
     },
     {
-      what: 'the one reply in progress, where not shared with a cache',
-      bytes: Math.max(STREAM_CHUNK_BYTES, SMALL_FILE_BYTES),
-      set: `a ${STREAM_CHUNK_BYTES / KIB} KiB read of a streamed file, or a whole uncached file of at most ${SMALL_FILE_BYTES / KIB} KiB (larger files are read whole only into the reply cache)`,
+      what: 'the one reply in progress, where no cache charges it',
+      bytes: Math.max(STREAM_CHUNK_BYTES, SMALL_FILE_BYTES, config.cacheMaxFileBytes),
+      set: `a ${STREAM_CHUNK_BYTES / KIB} KiB read of a streamed file; a whole file of at most ${SMALL_FILE_BYTES / KIB} KiB, or CACHE_MAX_FILE_BYTES read into the reply cache (which can evict it while it is sent); compressed results stay charged to the compression cache until sent`,
     },
   ];
 }
@@ -70,9 +70,9 @@ export function workerBounds(config: Config): Bound[] {
       set: `CACHE_MAX_BYTES, at most ${count(MAX_ENTRIES)} entries; keyed by the normalised path and what negotiation reads, never the query or raw field bytes`,
     },
     {
-      what: 'compression cache: results, keys, per-entry overhead',
+      what: 'compression cache: results (evicted ones too, until sent), keys, per-entry overhead',
       bytes: config.compressionCacheBytes,
-      set: `COMPRESSION_CACHE_BYTES, at most ${count(COMPRESSED_MAX_ENTRIES)} entries; keyed by file version, so by the site's files, not by client input`,
+      set: `COMPRESSION_CACHE_BYTES, at most ${count(COMPRESSED_MAX_ENTRIES)} entries; keyed by file version, not by client input; a result it cannot charge is not kept and the file goes out uncompressed`,
     },
     {
       what: 'files being compressed: input and output',

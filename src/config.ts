@@ -106,7 +106,7 @@ export const VARIABLES: readonly Variable[] = [
   { name: 'ACCESS_LOG', fallback: 'stdout', meaning: 'stdout, off, or a file to append access lines to' },
   { name: 'LOG_FORMAT', fallback: 'combined', meaning: 'access log format: combined (nginx default) or json' },
   { name: 'CACHE_MAX_BYTES', fallback: '75497472', meaning: 'memory per worker for cached small-file responses, keys and overhead included; 0 turns the cache off' },
-  { name: 'CACHE_MAX_FILE_BYTES', fallback: '1048576', meaning: 'largest file whose response is cached' },
+  { name: 'CACHE_MAX_FILE_BYTES', fallback: '262144', meaning: 'largest file whose response is cached (and read whole); larger ones stream' },
   { name: 'CACHE_VALIDATE_MS', fallback: '1000', meaning: 'a cached response is used this long before the file is checked again' },
   { name: 'TLS_CERT', fallback: '', meaning: 'PEM certificate file; with TLS_KEY, PWS serves HTTPS (TLS 1.2+)' },
   { name: 'TLS_KEY', fallback: '', meaning: 'PEM private key file of TLS_CERT' },

@@ -33,7 +33,10 @@ function qualities(header: string): Map<string, number> {
  */
 export function chooseEncoding(header: string | undefined, available: readonly Encoding[]): Encoding | null {
   if (header === undefined) return 'identity';
-  const q = qualities(header);
+  return chooseFrom(qualities(header), available);
+}
+
+function chooseFrom(q: Map<string, number>, available: readonly Encoding[]): Encoding | null {
   const star = q.get('*');
   let best: Encoding | null = null;
   let bestQ = 0;
@@ -55,14 +58,21 @@ export function mentions(header: string, coding: 'br' | 'gzip'): boolean {
   return q.has(coding) || q.has('*');
 }
 
+const SUBSETS: ReadonlyArray<readonly Encoding[]> = [[], ['br'], ['gzip'], ['br', 'gzip']];
+
 /**
- * The part of an Accept-Encoding header that chooseEncoding reads: the q-values of br, gzip,
- * identity and `*`, as a short string. Two headers with one profile get the same choice for
- * every set of available codings, so a cache may key on the profile instead of the header.
+ * What negotiation makes of an Accept-Encoding header, as a short string: the coding chosen for
+ * each set of codings a file can have (none, br, gzip, both), and whether br and gzip siblings
+ * are looked for. Two headers with one profile get the same answer for every file, so a cache
+ * may key on the profile instead of the header — and there are few profiles, whatever the
+ * q-values (at most 4^4 × 4), so no client can make one file into many cache entries.
  */
 export function encodingProfile(header: string): string {
   const q = qualities(header);
-  return `${q.get('br') ?? ''},${q.get('gzip') ?? ''},${q.get('identity') ?? ''},${q.get('*') ?? ''}`;
+  const star = q.has('*');
+  let out = `${star || q.has('br') ? 'B' : ''}${star || q.has('gzip') ? 'G' : ''}:`;
+  for (const available of SUBSETS) out += (chooseFrom(q, available) ?? '-').charAt(0);
+  return out;
 }
 
 /** Whether an Accept header admits text/html (no header admits everything). */

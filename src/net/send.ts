@@ -1,6 +1,7 @@
 // Puts a Reply on the wire: the head with the fields every response carries, then the body.
 
 import { httpDate } from '../http/date';
+import { sending, sent } from '../in-flight';
 import { responseHead } from '../http/head';
 import type { Span } from '../http/range';
 import type { FileRef, FileVersion } from '../static/files';
@@ -30,16 +31,21 @@ export function replyHead(reply: Reply, keepAlive: boolean, http10: boolean): Bu
   return responseHead(reply.status, fields);
 }
 
-/** Writes a head and an in-memory body with one writev (cork), then finishes the response. */
+/**
+ * Writes a head and an in-memory body with one writev (cork), then finishes the response. The
+ * body is counted in flight (src/in-flight.ts) until the socket is done with it, so a cache that
+ * shares it goes on charging it after an eviction.
+ */
 export function writeBuffered(conn: Connection, head: Buffer, body: Buffer | null, keepAlive: boolean): void {
   const { socket } = conn;
   conn.headWritten = true;
   if (body === null || body.length === 0) {
     socket.write(head);
   } else {
+    sending(body);
     socket.cork();
     socket.write(head);
-    socket.write(body);
+    socket.write(body, () => sent(body));
     socket.uncork();
   }
   finishResponse(conn, keepAlive);

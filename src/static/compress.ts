@@ -2,6 +2,7 @@
 
 import zlib from 'node:zlib';
 import { promisify } from 'node:util';
+import { whenSent } from '../in-flight';
 
 const brotli = promisify(zlib.brotliCompress);
 const gzip = promisify(zlib.gzip);
@@ -48,15 +49,21 @@ interface Compressed {
 
 /**
  * Compressed bytes of file versions, computed once and reused, evicted least-recently-used past
- * `maxBytes` (results, keys and a fixed overhead per entry) or `maxEntries`. Keys name a file
- * version (path + ETag) and a coding — files of the site, never raw client input; a version
- * that changes gets a new key, and its old entry ages out. Concurrent requests for a result
- * being computed share it.
+ * `maxBytes` or `maxEntries`. Keys name a file version (path + ETag) and a coding — files of the
+ * site, never raw client input; a version that changes gets a new key, and its old entry ages
+ * out. Concurrent requests for a result being computed share it.
+ *
+ * The budget counts results, keys and a fixed overhead per entry — and an evicted result for as
+ * long as a socket is still sending it (src/in-flight.ts), so that stalled clients cannot keep
+ * evicted results alive beyond it. A result that does not fit (the budget is taken by results
+ * still being sent) is not kept, and get() answers null: the caller sends the file uncompressed.
  */
 export class CompressionCache {
   private readonly entries = new Map<string, Compressed>();
-  private readonly pending = new Map<string, Promise<Buffer>>();
+  private readonly pending = new Map<string, Promise<Buffer | null>>();
   private bytes = 0;
+  /** Evicted results still being sent: charged until sent. */
+  private draining = 0;
   private running = 0;
   private readonly waiting: Array<() => void> = [];
 
@@ -65,6 +72,7 @@ export class CompressionCache {
     private readonly maxEntries = COMPRESSED_MAX_ENTRIES,
   ) {}
 
+  /** Bytes charged: entries, and evicted results still being sent. */
   get size(): number {
     return this.bytes;
   }
@@ -73,8 +81,16 @@ export class CompressionCache {
     return this.entries.size;
   }
 
-  /** The compressed form of the version `key`, computing it from `read()` the first time. */
-  async get(key: string, coding: Coding, read: () => Promise<Buffer>): Promise<Buffer> {
+  /** Evicted results that sockets are still sending. */
+  get inFlight(): number {
+    return this.draining;
+  }
+
+  /**
+   * The compressed form of the version `key`, computing it from `read()` the first time; null
+   * when the result could not be kept within the budget (send the identity instead).
+   */
+  async get(key: string, coding: Coding, read: () => Promise<Buffer>): Promise<Buffer | null> {
     const id = `${coding}:${key}`;
     const hit = this.entries.get(id);
     if (hit !== undefined) {
@@ -84,20 +100,23 @@ export class CompressionCache {
     }
     let work = this.pending.get(id);
     if (work === undefined) {
-      work = this.turn(async () => {
+      const computed = this.turn(async () => {
         const input = await read();
         return coding === 'br'
           ? brotli(input, { params: { [zlib.constants.BROTLI_PARAM_QUALITY]: 5, [zlib.constants.BROTLI_PARAM_SIZE_HINT]: input.length } })
           : gzip(input, { level: 6 });
       });
-      this.pending.set(id, work);
-      work.then(
+      work = computed.then(
         (out) => {
           this.pending.delete(id);
-          this.store(id, out);
+          return this.store(id, out) ? out : null;
         },
-        () => this.pending.delete(id),
+        (err: unknown) => {
+          this.pending.delete(id);
+          throw err;
+        },
       );
+      this.pending.set(id, work);
     }
     return work;
   }
@@ -121,20 +140,29 @@ export class CompressionCache {
     return this.running;
   }
 
-  private store(id: string, out: Buffer): void {
+  /** Keeps `out` under `id`, evicting the least recently used; false if it cannot be kept. */
+  private store(id: string, out: Buffer): boolean {
     const held = out.length + 2 * id.length + COMPRESSED_ENTRY_OVERHEAD_BYTES;
-    if (held > this.maxBytes) return;
+    if (held > this.maxBytes) return false;
     const old = this.entries.get(id);
-    if (old !== undefined) {
-      this.entries.delete(id);
-      this.bytes -= old.held;
-    }
+    if (old !== undefined) this.evict(id, old);
     this.entries.set(id, { out, held });
     this.bytes += held;
     for (const [oldId, e] of this.entries) {
       if (this.bytes <= this.maxBytes && this.entries.size <= this.maxEntries) break;
-      this.entries.delete(oldId);
-      this.bytes -= e.held;
+      this.evict(oldId, e);
     }
+    return this.entries.get(id)?.out === out;
+  }
+
+  /** Drops an entry; its bytes stay charged while a socket is still sending them. */
+  private evict(id: string, e: Compressed): void {
+    this.entries.delete(id);
+    const stillSent = whenSent(e.out, () => {
+      this.bytes -= e.held;
+      this.draining -= e.held;
+    });
+    if (stillSent) this.draining += e.held;
+    else this.bytes -= e.held;
   }
 }

@@ -48,6 +48,8 @@ export interface Reply {
   validators?: Validators;
   /** Set when the reply depends on the query (a redirect that keeps it, a listing format). */
   dependsOnQuery?: true;
+  /** Set when the reply must not be cached at all (a degraded answer under memory pressure). */
+  noStore?: true;
 }
 
 /** The site options of the Config that the handler reads. */
@@ -150,11 +152,16 @@ async function answer(req: StaticRequest, site: Site, urlPath: string): Promise<
 async function missing(req: StaticRequest, site: Site, urlPath: string): Promise<Reply> {
   const fallback = site.options.spaFallback;
   const last = req.target.segments[req.target.segments.length - 1] ?? '';
-  if (fallback !== null && !last.includes('.') && acceptsHtml(req.header('accept'))) {
+  if (fallback === null || last.includes('.')) return notFound(site);
+  // The answer depends on Accept here (the app's page or a 404): say so to caches in front.
+  let reply: Reply | null = null;
+  if (acceptsHtml(req.header('accept'))) {
     const file = await openUnder(site.rootReal, fallback);
-    if (file.kind === 'file') return fileReply(req, site, file, fallback, urlPath);
+    if (file.kind === 'file') reply = await fileReply(req, site, file, fallback, urlPath);
   }
-  return notFound(site);
+  reply ??= await notFound(site);
+  reply.fields.push(['Vary', 'Accept']);
+  return reply;
 }
 
 type OpenFile = Extract<Opened, { kind: 'file' }>;
@@ -186,6 +193,8 @@ async function fileReply(req: StaticRequest, site: Site, file: OpenFile, segment
 
     let rep = identity;
     let varies = compressible;
+    /** Sent uncompressed for want of memory: not to be cached for everyone who asked the same. */
+    let degraded = false;
     if (spans === RANGE_MALFORMED) {
       const negotiated = await negotiate(req, site, file, segments, compressible, identity, handles);
       if (negotiated === null) {
@@ -194,6 +203,7 @@ async function fileReply(req: StaticRequest, site: Site, file: OpenFile, segment
       }
       rep = negotiated.rep;
       varies ||= negotiated.siblings;
+      degraded = negotiated.degraded === true;
     }
 
     const mtime = rep.file.mtimeMs;
@@ -235,7 +245,7 @@ async function fileReply(req: StaticRequest, site: Site, file: OpenFile, segment
     await release(rep.file.handle);
     const whole = req.cacheable === true ? Math.max(SMALL_FILE_BYTES, options.cacheMaxFileBytes) : SMALL_FILE_BYTES;
     const body = await bodyOf(rep.file, [[0, rep.file.size - 1]], rep.file.size, whole);
-    return { status: 200, fields, body, version: rep.file.version, validators };
+    return { status: 200, fields, body, version: rep.file.version, validators, ...(degraded ? { noStore: true as const } : {}) };
   } catch (err) {
     await release(null);
     throw err;
@@ -255,7 +265,7 @@ async function negotiate(
   compressible: boolean,
   identity: Representation,
   handles: FileRef[],
-): Promise<{ rep: Representation; siblings: boolean } | null> {
+): Promise<{ rep: Representation; siblings: boolean; degraded?: true } | null> {
   const ae = req.header('accept-encoding');
   if (ae === undefined) return { rep: identity, siblings: false };
   const { options } = site;
@@ -286,6 +296,10 @@ async function negotiate(
     return { rep: { file: sib, encoding: choice, etag: etagFor(sib.size, sib.mtimeMs, `-${choice === 'br' ? 'br' : 'gz'}`), bytes: null }, siblings };
   }
   const bytes = await site.compressed.get(`${file.realPath}\0${identity.etag}`, choice, () => readWhole(file.handle, file.version));
+  // Not kept: the compression cache's budget is taken by results still being sent. The file goes
+  // out uncompressed rather than as bytes no budget counts (RFC 9110 §12.5.3 allows disregarding
+  // Accept-Encoding; this happens only under such load).
+  if (bytes === null) return { rep: identity, siblings, degraded: true };
   return { rep: { file, encoding: choice, etag: etagFor(file.size, file.mtimeMs, `-${choice === 'br' ? 'br' : 'gz'}`), bytes }, siblings };
 }
 

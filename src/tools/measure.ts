@@ -47,8 +47,9 @@ export interface Started {
 /** Starts dist/main.js with `env` on a free port of 127.0.0.1 and waits until it listens. */
 export async function startPws(env: Record<string, string>): Promise<Started> {
   const port = await freePort();
+  const cwd = fs.mkdtempSync(path.join(os.tmpdir(), 'pws-tool-'));
   const proc = spawn(process.execPath, [MAIN], {
-    cwd: fs.mkdtempSync(path.join(os.tmpdir(), 'pws-tool-')),
+    cwd,
     env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', ACCESS_LOG: 'off', STATIC_DIR: path.join(REPO, 'static'), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -63,8 +64,12 @@ export async function startPws(env: Record<string, string>): Promise<Started> {
     port,
     stderr: () => err,
     stop: async () => {
-      proc.kill('SIGTERM');
-      await new Promise((r) => proc.once('exit', r));
+      if (proc.exitCode === null && proc.signalCode === null) {
+        const exited = new Promise((r) => proc.once('exit', r));
+        proc.kill('SIGTERM');
+        await exited;
+      }
+      fs.rmSync(cwd, { recursive: true, force: true });
     },
   };
 }

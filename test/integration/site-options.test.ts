@@ -72,6 +72,13 @@ describe('SPA_FALLBACK', () => {
     expect((await get(custom.port, '/users/42', ['Host: t', 'Accept: application/json'])).status).toBe(404);
     expect((await get(plain.port, '/users/42', html)).status).toBe(404);
   });
+  it('says Vary: Accept wherever Accept chose between the app page and a 404, and only there', async () => {
+    const vary = (r: { headers: Record<string, string> }): string[] => (r.headers.vary ?? '').split(',').map((v) => v.trim());
+    expect(vary(await get(custom.port, '/users/7', html))).toContain('Accept');
+    expect(vary(await get(custom.port, '/users/7', ['Host: t', 'Accept: application/json']))).toContain('Accept');
+    expect(vary(await get(custom.port, '/assets/missing.js', html))).not.toContain('Accept');
+    expect(vary(await get(custom.port, '/index.html', html))).not.toContain('Accept');
+  });
 });
 
 describe('DIRECTORY_LISTING', () => {

@@ -57,6 +57,15 @@ describe('encodingProfile', () => {
     );
   });
 
+  it('has few values whatever the q-values: a client cannot make one file into many keys', () => {
+    const profiles = new Set<string>();
+    for (let i = 0; i < 1000; i++) {
+      profiles.add(encodingProfile(`gzip;q=0.${String(i).padStart(3, '0')}`));
+      profiles.add(encodingProfile(`br;q=0.${i}, gzip;q=0.${999 - i}, identity;q=0.5, x-${i}`));
+    }
+    expect(profiles.size).toBeLessThanOrEqual(8);
+  });
+
   it('reads names, not substrings', () => {
     expect(mentions('x-br, gzipfoo', 'br')).toBe(false);
     expect(mentions('x-br, gzipfoo', 'gzip')).toBe(false);

@@ -2,6 +2,7 @@
 
 import zlib from 'node:zlib';
 import { describe, expect, it } from '@jest/globals';
+import { sending, sent } from '../../../src/in-flight';
 import { COMPRESSED_ENTRY_OVERHEAD_BYTES, CompressionCache, MAX_CONCURRENT_COMPRESSIONS, isCompressible } from '../../../src/static/compress';
 
 describe('isCompressible', () => {
@@ -19,6 +20,12 @@ describe('isCompressible', () => {
   ])('%s → %s', (type, expected) => expect(isCompressible(type)).toBe(expected));
 });
 
+/** A result the cache kept (get answers null only when it could not keep one). */
+function must(b: Buffer | null): Buffer {
+  if (b === null) throw new Error('the cache did not keep the result');
+  return b;
+}
+
 describe('CompressionCache', () => {
   const text = Buffer.from('hello hello hello hello hello hello '.repeat(100));
 
@@ -34,14 +41,14 @@ describe('CompressionCache', () => {
     expect(reads).toBe(1);
     expect(a).toBe(b);
     expect(c).toBe(a);
-    expect(zlib.brotliDecompressSync(a).equals(text)).toBe(true);
+    expect(zlib.brotliDecompressSync(must(a)).equals(text)).toBe(true);
     const g = await cache.get('k', 'gzip', read);
     expect(reads).toBe(2);
-    expect(zlib.gunzipSync(g).equals(text)).toBe(true);
+    expect(zlib.gunzipSync(must(g)).equals(text)).toBe(true);
   });
 
   it('evicts the least recently used entries past its byte budget', async () => {
-    const one = (await new CompressionCache(1 << 20).get('x', 'gzip', async () => text)).length;
+    const one = must(await new CompressionCache(1 << 20).get('x', 'gzip', async () => text)).length;
     // Each entry is charged its result, its key ("gzip:a") twice over and a fixed overhead.
     const per = one + 2 * 'gzip:a'.length + COMPRESSED_ENTRY_OVERHEAD_BYTES;
     const cache = new CompressionCache(per * 2);
@@ -93,7 +100,32 @@ describe('CompressionCache', () => {
     }
     const results = await all;
     expect(started).toBe(6);
-    expect(results.every((r) => zlib.gunzipSync(r).equals(text))).toBe(true);
+    expect(results.every((r) => zlib.gunzipSync(must(r)).equals(text))).toBe(true);
     expect(cache.active).toBe(0);
+  });
+
+  it('goes on charging an evicted result while a socket sends it, and keeps no result it cannot charge', async () => {
+    const one = must(await new CompressionCache(1 << 20).get('x', 'gzip', async () => text)).length;
+    const per = one + 2 * 'gzip:a'.length + COMPRESSED_ENTRY_OVERHEAD_BYTES;
+    const cache = new CompressionCache(per * 2);
+    const a = must(await cache.get('a', 'gzip', async () => text));
+    must(await cache.get('b', 'gzip', async () => text));
+    sending(a); // a slow client has `a` queued
+    // c evicts a (still charged: it is being sent) and then b (freed).
+    const c = must(await cache.get('c', 'gzip', async () => text));
+    expect(cache.size).toBe(per * 2);
+    expect(cache.inFlight).toBe(per);
+    sending(c);
+    // d would need c evicted too, and both a and c are being sent: d is not kept.
+    expect(await cache.get('d', 'gzip', async () => text)).toBeNull();
+    expect(cache.size).toBe(per * 2);
+    expect(cache.inFlight).toBe(per * 2);
+    expect(cache.count).toBe(0);
+    sent(a);
+    sent(c);
+    expect(cache.inFlight).toBe(0);
+    expect(cache.size).toBe(0);
+    expect(must(await cache.get('e', 'gzip', async () => text)).length).toBe(one);
+    expect(cache.size).toBe(per);
   });
 });

@@ -1,6 +1,8 @@
 // The hot cache: what its keys are made of, which replies it takes, validation time, and a budget
 // that counts keys, fields and overhead as well as bodies.
 
+import v8 from 'node:v8';
+import vm from 'node:vm';
 import { describe, expect, it } from '@jest/globals';
 import { parseCors } from '../../../src/site/cors';
 import type { Reply } from '../../../src/static/handler';
@@ -133,6 +135,25 @@ describe('ReplyCache', () => {
     const capped = cache(1 << 30, 1 << 16, { maxEntries: 100 });
     for (let i = 0; i < 1000; i++) capped.set(`/k${i}`, reply(404, null), i);
     expect(capped.count).toBe(100);
+  });
+
+  it('keeps only its keys, not the longer request-targets they were cut from', () => {
+    // A full collection on demand: V8's gc, exposed for this test only.
+    v8.setFlagsFromString('--expose-gc');
+    const gc = vm.runInNewContext('gc') as () => void;
+    const c = cache(1 << 30);
+    gc();
+    const before = process.memoryUsage().heapUsed;
+    for (let i = 0; i < 2000; i++) {
+      // As the parser makes a target: a fresh latin1 string, here with an 8 KB query.
+      const target = Buffer.from(`/nonexistent-path-${i}?${'a'.repeat(8000)}`, 'latin1').toString('latin1');
+      c.set(c.keyOf(target, [], []) as string, reply(404, null), 0);
+    }
+    gc();
+    const perEntry = (process.memoryUsage().heapUsed - before) / 2000;
+    // Each entry's real cost stays near what it is charged (~1 KB), far from the 8 KB target.
+    expect(perEntry).toBeLessThan(2 * (c.byteSize / 2000));
+    expect(perEntry).toBeLessThan(4000);
   });
 
   it('refuses an entry larger than the whole budget instead of emptying the cache for it', () => {
