@@ -28,11 +28,15 @@ module.exports = {
       exp_backoff_restart_delay: 100,
       merge_logs: true,
       time: true,
+      // A fixed glibc mmap threshold, as PWS's own primary sets it (src/cluster/primary.ts): large
+      // Buffers freed after a burst go back to the system instead of staying in RSS.
       env: {
         NODE_ENV: 'development',
+        MALLOC_MMAP_THRESHOLD_: process.env.MALLOC_MMAP_THRESHOLD_ || '131072',
       },
       env_production: {
         NODE_ENV: 'production',
+        MALLOC_MMAP_THRESHOLD_: process.env.MALLOC_MMAP_THRESHOLD_ || '131072',
       },
     },
   ],

@@ -12,6 +12,8 @@ import { LISTEN_ERROR, LISTENING, SHUTDOWN } from './worker';
 const BACKOFF_BASE_MS = 100;
 const BACKOFF_CAP_MS = 30_000;
 const STABLE_MS = 30_000;
+/** glibc's default mmap threshold, fixed so that it no longer grows (see runPrimary). */
+export const MMAP_THRESHOLD_BYTES = 128 * 1024;
 /** Grace beyond a worker's own drain deadline before the primary kills it. */
 const KILL_GRACE_MS = 2000;
 
@@ -50,8 +52,13 @@ export function runPrimary(config: Config, workerEnv: Record<string, string> = {
   let reloading = false;
   let reloadQueued = false;
 
+  // glibc's malloc raises its mmap threshold each time a large block is freed, after which
+  // large Buffers come from heap arenas that are not given back to the system: a burst of large
+  // replies then leaves the worker's RSS high for good. A fixed threshold keeps every block of
+  // 128 KiB or more mmapped, returned when freed. The operator's own setting wins.
+  const env = { MALLOC_MMAP_THRESHOLD_: process.env.MALLOC_MMAP_THRESHOLD_ ?? String(MMAP_THRESHOLD_BYTES), ...workerEnv };
   const fork = (): Worker => {
-    const worker = cluster.fork(workerEnv);
+    const worker = cluster.fork(env);
     worker.once('pws-listening', announce);
     worker.on('message', (msg: unknown) => {
       if (typeof msg === 'object' && msg !== null && (msg as { type?: unknown }).type === LISTENING) {

@@ -10,6 +10,7 @@
 // The worker runs with small cache budgets (CACHE_MAX_BYTES and COMPRESSION_CACHE_BYTES of
 // 8 MiB each), so that what the caches may legitimately hold does not hide a leak.
 
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -38,9 +39,13 @@ function makeSite(): string {
   fs.writeFileSync(path.join(dir, 'text.txt'), 'compressible text, repeated. '.repeat(20_000)); // ~580 KB
   fs.mkdirSync(path.join(dir, 'many'));
   for (let i = 0; i < 3000; i++) fs.writeFileSync(path.join(dir, 'many', `entry-with-a-long-name-${i}.txt`), '');
+  // Text that compresses only to about three quarters (base64 of random bytes): large results.
   fs.mkdirSync(path.join(dir, 'texts'));
-  const text = Buffer.from('a text file of some size, compressible but not trivially so. '.repeat(70_000)); // ~4 MiB
-  for (let i = 0; i < 40; i++) fs.writeFileSync(path.join(dir, 'texts', `t${i}.txt`), Buffer.concat([Buffer.from(`${i}\n`), text]));
+  for (let i = 0; i < 40; i++) fs.writeFileSync(path.join(dir, 'texts', `t${i}.txt`), crypto.randomBytes(1536 * 1024).toString('base64'));
+  // 1,200 files of 200 KB: cached whole, 240 MB in all against an 8 MiB reply cache.
+  fs.mkdirSync(path.join(dir, 'bins'));
+  const bin = crypto.randomBytes(200 * 1024);
+  for (let i = 0; i < 1200; i++) fs.writeFileSync(path.join(dir, 'bins', `b${i}.bin`), bin);
   return dir;
 }
 
@@ -134,8 +139,16 @@ const ATTACKS: Attack[] = [
   },
   {
     name: 'compress-many',
-    what: '40 connections each asking gzip of a different 4 MiB text file, never read',
+    what: '40 connections each asking gzip of a different 2 MiB text file (1.5 MiB compressed), never read',
     run: (port) => stalled(port, 40, (i) => `GET /texts/t${i}.txt HTTP/1.1\r\nHost: a\r\nAccept-Encoding: gzip\r\n\r\n`, 6000),
+  },
+  {
+    name: 'evict-while-sent',
+    what: '24 connections × 12 pipelined GETs of distinct 200 KB cached files, q-values all different, never read',
+    run: (port) =>
+      stalled(port, 24, (c) =>
+        pipelined(12, (i) => `GET /bins/b${c * 12 + i}.bin HTTP/1.1\r\nHost: a\r\nAccept-Encoding: gzip;q=0.${String(c * 12 + i).padStart(4, '0')}\r\n\r\n`),
+      ),
   },
   {
     name: 'cache-keys',
@@ -144,6 +157,11 @@ const ATTACKS: Attack[] = [
       const inm = `"${'b'.repeat(14_998)}"`;
       return readingFlood(port, 8, 30_000, (i) => `GET /nope?${i}${'a'.repeat(8000)} HTTP/1.1\r\nHost: a\r\nIf-None-Match: ${inm}\r\n\r\n`);
     },
+  },
+  {
+    name: 'cache-key-slices',
+    what: '40,000 GET /nonexistent-path-<n>?<8,000 × a> (keys cut from long targets), answers read',
+    run: (port) => readingFlood(port, 8, 40_000, (i) => `GET /nonexistent-path-${i}?${'a'.repeat(8000)} HTTP/1.1\r\nHost: a\r\n\r\n`),
   },
   {
     name: 'cache-variants',

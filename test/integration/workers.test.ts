@@ -58,6 +58,13 @@ describe('two workers', () => {
 
   // What a streamed download holds at a time (one chunk) is checked on the connection itself in
   // backpressure.test.ts, and measured as RSS by `npm run abuse-check`, not here.
+  it('starts workers with a fixed glibc mmap threshold, so freed large buffers leave RSS', () => {
+    for (const pid of workerPids(two.proc.pid ?? -1)) {
+      const environ = fs.readFileSync(`/proc/${pid}/environ`, 'latin1').split('\0');
+      expect(environ).toContain('MALLOC_MMAP_THRESHOLD_=131072');
+    }
+  });
+
   it('streams 1 GiB to a fast client, every byte', async () => {
     const received = await new Promise<number>((resolve, reject) => {
       let n = 0;
