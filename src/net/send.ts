@@ -115,6 +115,11 @@ const freeChunks: Buffer[] = [];
 /** Most read buffers kept for reuse (16 MiB); a burst beyond it allocates, then lets go. */
 export const MAX_FREE_CHUNKS = 64;
 
+/** Read buffers kept for reuse now (for tests of their bound). */
+export function freeChunkCount(): number {
+  return freeChunks.length;
+}
+
 function takeChunk(): Buffer {
   return freeChunks.pop() ?? Buffer.allocUnsafeSlow(STREAM_CHUNK_BYTES);
 }

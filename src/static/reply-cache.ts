@@ -68,6 +68,9 @@ export const MEMO_ENTRIES = 256;
 class Memo {
   private readonly map = new Map<string, string>();
   constructor(private readonly fn: (value: string) => string) {}
+  get size(): number {
+    return this.map.size;
+  }
   get(value: string): string {
     if (value.length > MEMO_VALUE_CHARS) return this.fn(value);
     let out = this.map.get(value);
@@ -82,6 +85,11 @@ class Memo {
 
 const profiles = new Memo(encodingProfile);
 const htmlAccepts = new Memo((accept) => (acceptsHtml(accept) ? 'h' : 'n'));
+
+/** Values the two memos hold now (for tests of their bound). */
+export function memoSize(): number {
+  return profiles.size + htmlAccepts.size;
+}
 
 /**
  * The path part of a key: the target's path when it is already normal (starts with `/`, no

@@ -10,6 +10,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { loadConfig } from '../../src/config';
 import { CLOSING, type Connection } from '../../src/net/connection';
+import { freeChunkCount, MAX_FREE_CHUNKS } from '../../src/net/send';
 import { createPwsServer, type PwsServer } from '../../src/net/server';
 import { parseResponses } from '../helpers/raw';
 import { makeSite, waitFor } from '../helpers/server';
@@ -28,6 +29,7 @@ beforeAll(() => {
   });
   fs.writeFileSync(path.join(root, 'one.bin'), crypto.randomBytes(MIB));
   fs.writeFileSync(path.join(root, 'small.bin'), crypto.randomBytes(60 * KIB));
+  fs.writeFileSync(path.join(root, 'mid.bin'), crypto.randomBytes(200 * KIB)); // cached whole (≤ CACHE_MAX_FILE_BYTES)
   fs.writeFileSync(path.join(root, 'big.bin'), crypto.randomBytes(8 * MIB));
   fs.mkdirSync(path.join(root, 'many'));
   // About 300 KB of listing from 600 entries (long names keep the stat calls few).
@@ -116,7 +118,8 @@ interface Case {
 }
 
 const cases: Case[] = [
-  { name: 'cached replies of a 1 MiB file', request: 'GET /one.bin?q HTTP/1.1\r\nHost: t\r\n\r\n', count: 40, reply: MIB + KIB, status: 200 },
+  { name: 'cached replies of a 200 KB file', request: 'GET /mid.bin?q HTTP/1.1\r\nHost: t\r\n\r\n', count: 200, reply: 201 * KIB, status: 200 },
+  { name: 'streamed 1 MiB files', request: 'GET /one.bin?q HTTP/1.1\r\nHost: t\r\n\r\n', count: 40, reply: 257 * KIB, status: 200 },
   {
     name: 'whole small-file reads (cache off)',
     request: 'GET /small.bin HTTP/1.1\r\nHost: t\r\n\r\n',
@@ -125,7 +128,7 @@ const cases: Case[] = [
     status: 200,
     env: { CACHE_MAX_BYTES: '0' },
   },
-  { name: 'single ranges of a cached-size file', request: 'GET /one.bin HTTP/1.1\r\nHost: t\r\nRange: bytes=0-\r\n\r\n', count: 40, reply: 257 * KIB, status: 206 },
+  { name: 'single ranges', request: 'GET /one.bin HTTP/1.1\r\nHost: t\r\nRange: bytes=0-\r\n\r\n', count: 40, reply: 257 * KIB, status: 206 },
   {
     name: 'multipart ranges',
     request: 'GET /one.bin HTTP/1.1\r\nHost: t\r\nRange: bytes=0-199999,300000-499999\r\n\r\n',
@@ -151,6 +154,16 @@ describe('a client that pipelines and never reads', () => {
     const responses = await readAll(client, count);
     expect(responses).toHaveLength(count);
     expect(new Set(responses.map((r) => r.status))).toEqual(new Set([status]));
+  });
+
+  it('keeps at most MAX_FREE_CHUNKS stream buffers for reuse after 80 downloads at once', async () => {
+    const { port } = await start();
+    // one.bin (1 MiB) is over CACHE_MAX_FILE_BYTES: it streams, 256 KiB at a time.
+    const downloads = Array.from({ length: 80 }, () => readAll(net.connect(port, '127.0.0.1').end('GET /one.bin HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n'), 1));
+    const done = await Promise.all(downloads);
+    expect(done.every((r) => r[0].body.length === MIB)).toBe(true);
+    expect(freeChunkCount()).toBeGreaterThan(0);
+    expect(freeChunkCount()).toBeLessThanOrEqual(MAX_FREE_CHUNKS);
   });
 
   it('streams a large file with one chunk in flight, and answers the next request after it', async () => {

@@ -6,7 +6,7 @@ import vm from 'node:vm';
 import { describe, expect, it } from '@jest/globals';
 import { parseCors } from '../../../src/site/cors';
 import type { Reply } from '../../../src/static/handler';
-import { cacheKey, ENTRY_OVERHEAD_BYTES, modeIndex, ReplyCache, type KeyPolicy } from '../../../src/static/reply-cache';
+import { cacheKey, ENTRY_OVERHEAD_BYTES, MEMO_ENTRIES, MEMO_VALUE_CHARS, memoSize, modeIndex, ReplyCache, type KeyPolicy } from '../../../src/static/reply-cache';
 
 const reply = (status: number, body: Buffer | null): Reply => ({ status, fields: [['Content-Type', 'text/plain']], body });
 const plain: KeyPolicy = { cors: null, spa: false };
@@ -52,6 +52,15 @@ describe('cacheKey', () => {
     const spa: KeyPolicy = { cors: null, spa: true };
     expect(cacheKey('/a', ['accept'], ['text/html,*/*;q=0.8'], spa)).toBe(cacheKey('/a', [], [], spa));
     expect(cacheKey('/a', ['accept'], ['image/png'], spa)).not.toBe(cacheKey('/a', [], [], spa));
+  });
+
+  it('memoises at most MEMO_ENTRIES values per field, and never a long one', () => {
+    const spa: KeyPolicy = { cors: null, spa: true };
+    for (let i = 0; i < 5000; i++) cacheKey('/a', ['accept-encoding', 'accept'], [`gzip, x-${i}`, `text/html, x/${i}`], spa);
+    expect(memoSize()).toBeLessThanOrEqual(2 * MEMO_ENTRIES);
+    const before = memoSize();
+    for (let i = 0; i < 100; i++) cacheKey('/a', ['accept-encoding'], [`gzip, x-${'l'.repeat(MEMO_VALUE_CHARS)}-${i}`], plain);
+    expect(memoSize()).toBeLessThanOrEqual(Math.max(before, 2 * MEMO_ENTRIES));
   });
 
   it('refuses requests with ranges or preconditions that can fail', () => {
