@@ -137,7 +137,7 @@ export class AccessLog {
       fs.write(this.fd, chunk, (err, written) => done(err, written));
       return;
     }
-    this.stream.write(chunk, (err?: Error | null) => done((err as NodeJS.ErrnoException | null | undefined) ?? null, chunk.length));
+    this.stream.write(chunk, (err?: NodeJS.ErrnoException | null) => done(err ?? null, chunk.length));
   }
 
   get droppedLines(): number {

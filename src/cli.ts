@@ -80,7 +80,12 @@ export function parseCli(argv: readonly string[]): CliResult {
     parsed = parseArgs({ args: [...argv], options: OPTIONS, allowPositionals: true, strict: true });
   } catch (err) {
     // parseArgs explains itself at length; its first sentence names the problem.
-    return { kind: 'error', message: String((err as Error).message).split('\n')[0].split('. ')[0] };
+    return {
+      kind: 'error',
+      message: String((err as Error).message)
+        .split('\n')[0]
+        .split('. ')[0],
+    };
   }
   const { values, positionals } = parsed;
   if (values.help) return { kind: 'help' };

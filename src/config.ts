@@ -105,7 +105,11 @@ export const VARIABLES: readonly Variable[] = [
   { name: 'MAX_REQUESTS_PER_CONNECTION', fallback: '0', meaning: 'requests on one connection before it closes; 0 = unlimited' },
   { name: 'ACCESS_LOG', fallback: 'stdout', meaning: 'stdout, off, or a file to append access lines to' },
   { name: 'LOG_FORMAT', fallback: 'combined', meaning: 'access log format: combined (nginx default) or json' },
-  { name: 'CACHE_MAX_BYTES', fallback: '75497472', meaning: 'memory per worker for cached small-file responses, keys and overhead included; 0 turns the cache off' },
+  {
+    name: 'CACHE_MAX_BYTES',
+    fallback: '75497472',
+    meaning: 'memory per worker for cached small-file responses, keys and overhead included; 0 turns the cache off',
+  },
   { name: 'CACHE_MAX_FILE_BYTES', fallback: '262144', meaning: 'largest file whose response is cached (and read whole); larger ones stream' },
   { name: 'CACHE_VALIDATE_MS', fallback: '1000', meaning: 'a cached response is used this long before the file is checked again' },
   { name: 'TLS_CERT', fallback: '', meaning: 'PEM certificate file; with TLS_KEY, PWS serves HTTPS (TLS 1.2+)' },
@@ -154,11 +158,10 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
   };
 
   const workersRaw = raw('WORKERS');
-  const workers =
-    workersRaw === 'auto' ? os.availableParallelism() : int('WORKERS', 1, 1024, 'expected auto or a whole number from 1 to 1024');
+  const workers = workersRaw === 'auto' ? os.availableParallelism() : int('WORKERS', 1, 1024, 'expected auto or a whole number from 1 to 1024');
 
   const staticDir = path.resolve(cwd, raw('STATIC_DIR'));
-  let isDir = false;
+  let isDir: boolean;
   try {
     isDir = fs.statSync(staticDir).isDirectory();
   } catch {
@@ -198,7 +201,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
   if (spa !== '') {
     spaFallback = spa.split('/').filter((s) => s !== '' && s !== '.');
     if (spaFallback.length === 0 || spaFallback.includes('..')) fail('SPA_FALLBACK', 'expected a file path inside STATIC_DIR');
-    let isFile = false;
+    let isFile: boolean;
     try {
       isFile = fs.statSync(path.join(staticDir, ...spaFallback)).isFile();
     } catch {

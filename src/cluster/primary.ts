@@ -81,7 +81,9 @@ export function runPrimary(config: Config, workerEnv: Record<string, string> = {
     announced = true;
     process.stdout.write(
       `PWS ${VERSION} listening on port ${port}: serving ${config.staticDir} with ${config.workers} worker${config.workers === 1 ? '' : 's'}\n` +
-        urls(config, port).map((u) => `  ${u}\n`).join(''),
+        urls(config, port)
+          .map((u) => `  ${u}\n`)
+          .join(''),
     );
   };
 
@@ -154,7 +156,10 @@ export function runPrimary(config: Config, workerEnv: Record<string, string> = {
     log.info(`${signal}: draining ${liveWorkers().length} worker(s)`);
     const workers = liveWorkers();
     if (workers.length === 0) process.exit(0);
-    Promise.all(workers.map(retire)).then(() => process.exit(0), () => process.exit(1));
+    Promise.all(workers.map(retire)).then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
   };
 
   process.on('SIGHUP', () => void reload());

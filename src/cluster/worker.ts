@@ -19,7 +19,11 @@ export function runWorker(config: Config): void {
   const servers: PwsServer[] = [pws];
   let port = config.port;
   if (config.httpRedirectPort !== null) {
-    const redirect = createPwsServer({ ...config, accessLog: 'off' }, redirectToHttps(() => port), true);
+    const redirect = createPwsServer(
+      { ...config, accessLog: 'off' },
+      redirectToHttps(() => port),
+      true,
+    );
     redirect.server.on('error', (err: NodeJS.ErrnoException) => {
       log.error(`HTTP_REDIRECT_PORT ${config.httpRedirectPort}: ${err.code ?? err.message}`);
     });

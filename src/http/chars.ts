@@ -27,9 +27,7 @@ export const FIELD_VALUE = table((c) => c === 0x09 || (c >= 0x20 && c !== 0x7f))
 export const TARGET = table((c) => c > 0x20 && c < 0x7f);
 
 /** Host header bytes (RFC 3986 reg-name / IP-literal / port): no "/", "@", "?", "#" or space. */
-export const HOST = table(
-  (c) => DIGIT(c) || ALPHA(c) || "-._~!$&'()*+,;=:[]%".includes(String.fromCharCode(c)),
-);
+export const HOST = table((c) => DIGIT(c) || ALPHA(c) || "-._~!$&'()*+,;=:[]%".includes(String.fromCharCode(c)));
 
 /** Value of a hex digit, or -1. */
 export const HEX = new Int8Array(256).fill(-1);

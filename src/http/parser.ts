@@ -50,13 +50,7 @@ const MAX_LENGTH_DIGITS = 15;
 // Module scope is safe because the parser is synchronous and never re-entered.
 let fieldOffsets = new Int32Array(4 * 128);
 
-export function parseRequestHead(
-  buf: Buffer,
-  start: number,
-  end: number,
-  limits: ParseLimits,
-  out: RequestHead,
-): number {
+export function parseRequestHead(buf: Buffer, start: number, end: number, limits: ParseLimits, out: RequestHead): number {
   let p = start;
 
   while (p < end && buf[p] === CR) {

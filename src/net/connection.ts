@@ -328,7 +328,18 @@ function dispatch(conn: Connection): void {
   // The load balancer's probe: 200 while serving, 503 once draining (so it stops sending traffic).
   if (conn.ctx.healthPath !== null && (method === 'GET' || method === 'HEAD') && targetPath(conn.head.target) === conn.ctx.healthPath) {
     const status = conn.ctx.draining ? 503 : 200;
-    respond(conn, { status, fields: [['Content-Type', 'text/plain; charset=utf-8'], ['Cache-Control', 'no-store']], body: status === 200 ? OK : DRAINING }, method === 'HEAD');
+    respond(
+      conn,
+      {
+        status,
+        fields: [
+          ['Content-Type', 'text/plain; charset=utf-8'],
+          ['Cache-Control', 'no-store'],
+        ],
+        body: status === 200 ? OK : DRAINING,
+      },
+      method === 'HEAD',
+    );
     return;
   }
   // The hot path: a response cached for this path and what of these request fields it depends on.

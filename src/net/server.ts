@@ -10,7 +10,7 @@ import { E } from '../http/errors';
 import { responseHead } from '../http/head';
 import { log } from '../log';
 import { encodePath, redirectHost, safeQuery } from '../http/location';
-import { createSite, errorReply, serveStatic } from '../static/handler';
+import { createSite, errorReply, serveStatic, type Reply, type StaticRequest } from '../static/handler';
 import { sameVersion } from '../static/files';
 import { ReplyCache } from '../static/reply-cache';
 import {
@@ -37,7 +37,11 @@ export interface PwsServer {
 }
 
 /** Sent, then the socket closed, to a connection past MAX_CONNECTIONS: cheaper than serving it. */
-const BUSY = responseHead(503, [['Content-Length', 0], ['Retry-After', 1], ['Connection', 'close']]);
+const BUSY = responseHead(503, [
+  ['Content-Length', 0],
+  ['Retry-After', 1],
+  ['Connection', 'close'],
+]);
 const LIMIT_LOG_MS = 60_000;
 
 /** Creates the server for `config` (not yet listening). `handle` replaces the static handler in tests. */
@@ -91,7 +95,7 @@ export function createPwsServer(config: Config, handle: Handler = serveStatic, p
       ? net.createServer({ allowHalfOpen: true }, onSocket)
       : tls.createServer({ allowHalfOpen: true, cert: config.tls.cert, key: config.tls.key, minVersion: 'TLSv1.2' }, onSocket);
   // A failed handshake (a plain-HTTP client, an old protocol) only concerns that socket.
-  server.on('tlsClientError', (_err, socket) => socket.destroy());
+  server.on('tlsClientError', (_err: Error, socket: tls.TLSSocket) => socket.destroy());
 
   const period = Math.max(50, Math.min(1000, Math.min(config.headersTimeoutMs, config.keepAliveTimeoutMs, config.sendTimeoutMs) / 4));
   const timer = setInterval(() => sweep(ctx, config, Date.now()), period);
@@ -123,12 +127,21 @@ export function createPwsServer(config: Config, handle: Handler = serveStatic, p
  * answer is 400.
  */
 export function redirectToHttps(httpsPort: () => number): Handler {
-  return async (req) => {
-    const host = redirectHost(req.target.authority ?? req.header('host') ?? '');
-    if (host === null) return errorReply(400);
-    const authority = httpsPort() === 443 ? host : `${host}:${httpsPort()}`;
-    const location = `https://${authority}${encodePath(req.target.segments, req.target.trailingSlash)}${safeQuery(req.target.query)}`;
-    return { status: 308, fields: [['Content-Type', 'text/plain; charset=utf-8'], ['Location', location]], body: Buffer.from('Moved to HTTPS\n') };
+  return (req) => Promise.resolve(redirectReply(req, httpsPort()));
+}
+
+function redirectReply(req: StaticRequest, httpsPort: number): Reply {
+  const host = redirectHost(req.target.authority ?? req.header('host') ?? '');
+  if (host === null) return errorReply(400);
+  const authority = httpsPort === 443 ? host : `${host}:${httpsPort}`;
+  const location = `https://${authority}${encodePath(req.target.segments, req.target.trailingSlash)}${safeQuery(req.target.query)}`;
+  return {
+    status: 308,
+    fields: [
+      ['Content-Type', 'text/plain; charset=utf-8'],
+      ['Location', location],
+    ],
+    body: Buffer.from('Moved to HTTPS\n'),
   };
 }
 

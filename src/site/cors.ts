@@ -33,7 +33,11 @@ const EXPOSE = 'Content-Range, Accept-Ranges, Content-Encoding, ETag, Last-Modif
  */
 export function corsFields(policy: CorsPolicy | null, origin: string | undefined): Array<[string, string]> {
   if (policy === null) return [];
-  if (policy.kind === 'any') return [['Access-Control-Allow-Origin', '*'], ['Access-Control-Expose-Headers', EXPOSE]];
+  if (policy.kind === 'any')
+    return [
+      ['Access-Control-Allow-Origin', '*'],
+      ['Access-Control-Expose-Headers', EXPOSE],
+    ];
   const fields: Array<[string, string]> = [['Vary', 'Origin']];
   if (origin !== undefined && policy.origins.has(origin)) {
     fields.push(['Access-Control-Allow-Origin', origin], ['Access-Control-Expose-Headers', EXPOSE]);

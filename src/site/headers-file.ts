@@ -11,8 +11,19 @@ export interface HeaderRule {
 
 /** Fields PWS computes itself; letting a file override them would corrupt framing or validators. */
 const RESERVED = new Set([
-  'content-length', 'transfer-encoding', 'connection', 'content-encoding', 'content-range',
-  'date', 'server', 'etag', 'last-modified', 'keep-alive', 'upgrade', 'trailer', 'vary',
+  'content-length',
+  'transfer-encoding',
+  'connection',
+  'content-encoding',
+  'content-range',
+  'date',
+  'server',
+  'etag',
+  'last-modified',
+  'keep-alive',
+  'upgrade',
+  'trailer',
+  'vary',
 ]);
 
 /**
@@ -26,7 +37,7 @@ export function parseHeadersFile(json: string): HeaderRule[] {
   try {
     data = JSON.parse(json);
   } catch (err) {
-    throw new Error(`not valid JSON (${(err as Error).message})`);
+    throw new Error(`not valid JSON (${(err as Error).message})`, { cause: err });
   }
   if (typeof data !== 'object' || data === null || Array.isArray(data)) throw new Error('expected an object of "glob": {"Header": "value"}');
   const rules: HeaderRule[] = [];

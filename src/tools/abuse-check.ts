@@ -167,7 +167,12 @@ const ATTACKS: Attack[] = [
     name: 'cache-variants',
     what: '30,000 GET /index.html, each with a unique Accept-Encoding and Origin, answers read',
     run: (port) =>
-      readingFlood(port, 8, 30_000, (i) => `GET /index.html HTTP/1.1\r\nHost: a\r\nAccept-Encoding: gzip, x-${i}-${'e'.repeat(200)}\r\nOrigin: https://o${i}.example\r\n\r\n`),
+      readingFlood(
+        port,
+        8,
+        30_000,
+        (i) => `GET /index.html HTTP/1.1\r\nHost: a\r\nAccept-Encoding: gzip, x-${i}-${'e'.repeat(200)}\r\nOrigin: https://o${i}.example\r\n\r\n`,
+      ),
   },
   {
     name: 'chunk-extension',
@@ -175,19 +180,21 @@ const ATTACKS: Attack[] = [
     run: async (port) => {
       const ext = Buffer.alloc(MIB, 'a');
       await Promise.all(
-        Array.from({ length: 8 }, () =>
-          new Promise<void>((resolve) => {
-            const s = net.connect(port, '127.0.0.1', async () => {
-              s.write('POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n1;');
-              for (let i = 0; i < 8 && !s.destroyed; i++) {
-                if (!s.write(ext)) await new Promise((r) => s.once('drain', r));
-              }
-              s.end();
-            });
-            s.on('data', () => undefined);
-            s.on('error', () => resolve());
-            s.on('close', () => resolve());
-          }),
+        Array.from(
+          { length: 8 },
+          () =>
+            new Promise<void>((resolve) => {
+              const s = net.connect(port, '127.0.0.1', async () => {
+                s.write('POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n1;');
+                for (let i = 0; i < 8 && !s.destroyed; i++) {
+                  if (!s.write(ext)) await new Promise((r) => s.once('drain', r));
+                }
+                s.end();
+              });
+              s.on('data', () => undefined);
+              s.on('error', () => resolve());
+              s.on('close', () => resolve());
+            }),
         ),
       );
     },

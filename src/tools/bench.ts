@@ -182,9 +182,18 @@ function runWrk(port: number, w: Workload, headers: string[], seconds = SECONDS)
 /** The median of each figure over the rounds of one cell (errors: the most any round had). */
 function medianOf(rs: Result[]): Result {
   return {
-    rps: percentile(rs.map((r) => r.rps), 50),
-    p99: percentile(rs.map((r) => r.p99), 50),
-    bytesPerSec: percentile(rs.map((r) => r.bytesPerSec), 50),
+    rps: percentile(
+      rs.map((r) => r.rps),
+      50,
+    ),
+    p99: percentile(
+      rs.map((r) => r.p99),
+      50,
+    ),
+    bytesPerSec: percentile(
+      rs.map((r) => r.bytesPerSec),
+      50,
+    ),
     errors: Math.max(...rs.map((r) => r.errors)),
   };
 }
@@ -196,7 +205,8 @@ async function idleBytes(server: Server): Promise<number> {
 }
 
 const ratio = (r: number, digits: number): string => (Number.isFinite(r) ? `${fmt(r, digits)}×` : '—');
-const fmt = (n: number, digits = 0): string => (Number.isFinite(n) ? n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }) : '—');
+const fmt = (n: number, digits = 0): string =>
+  Number.isFinite(n) ? n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }) : '—';
 
 function svgChart(rows: Array<{ workload: string; values: Array<[string, number]> }>, servers: string[]): string {
   const colors = ['#2b6cb0', '#2f855a', '#c05621', '#805ad5', '#b83280', '#718096'];
@@ -283,7 +293,9 @@ async function main(): Promise<void> {
         const r = runWrk(server.port, w, headers);
         const perWorkload = rounds.get(name);
         perWorkload?.set(w.name, [...(perWorkload.get(w.name) ?? []), r]);
-        process.stdout.write(`  ${round}  ${name.padEnd(16)} ${fmt(r.rps).padStart(9)} req/s  p99 ${fmt(r.p99, 2).padStart(7)} ms${r.errors ? `  errors ${r.errors}` : ''}\n`);
+        process.stdout.write(
+          `  ${round}  ${name.padEnd(16)} ${fmt(r.rps).padStart(9)} req/s  p99 ${fmt(r.p99, 2).padStart(7)} ms${r.errors ? `  errors ${r.errors}` : ''}\n`,
+        );
       }
     }
   }
@@ -307,7 +319,9 @@ async function main(): Promise<void> {
     }
     await quiet.stop();
     await logged.stop();
-    extra.push(`| access log on vs off (1 KB, mean of 3 alternating runs) | ${fmt(on)} vs ${fmt(off)} req/s | costs ${fmt((1 - on / off) * 100, 1)} % | ≤ 15 % |`);
+    extra.push(
+      `| access log on vs off (1 KB, mean of 3 alternating runs) | ${fmt(on)} vs ${fmt(off)} req/s | costs ${fmt((1 - on / off) * 100, 1)} % | ≤ 15 % |`,
+    );
     for (const { label, flags } of IDLE_MEASUREMENTS) {
       const one = await startPws(dir, { WORKERS: '1', KEEP_ALIVE_TIMEOUT_MS: '600000', MAX_CONNECTIONS: '20000', NODE_OPTIONS: flags });
       const pwsIdle = await idleBytes(one);
@@ -350,7 +364,10 @@ async function main(): Promise<void> {
     chart.push({ workload: w.name, values: servers.filter((s) => Number.isFinite(value(s))).map((s) => [s, value(s)]) });
   }
   const p99 = (s: string): number => results.get(s)?.get(workloads[0].name)?.p99 ?? NaN;
-  if (Number.isFinite(p99('nginx'))) extra.push(`| p99 latency, 1 KB keep-alive | PWS ${fmt(p99('pws'), 2)} ms, nginx ${fmt(p99('nginx'), 2)} ms | ${fmt(p99('pws') / p99('nginx'), 2)}× nginx | ≤ 1.5× |`);
+  if (Number.isFinite(p99('nginx')))
+    extra.push(
+      `| p99 latency, 1 KB keep-alive | PWS ${fmt(p99('pws'), 2)} ms, nginx ${fmt(p99('nginx'), 2)} ms | ${fmt(p99('pws') / p99('nginx'), 2)}× nginx | ≤ 1.5× |`,
+    );
 
   const table = lines.join('\n');
   const extraTable = extra.length > 0 ? `\n| measure | value | ratio | target |\n|---|---|---|---|\n${extra.join('\n')}\n` : '';

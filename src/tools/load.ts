@@ -31,9 +31,7 @@ export interface LoadStats {
 
 const REQUEST_TIMEOUT_MS = 10_000;
 
-type Outcome =
-  | { kind: 'response'; status: number; body: Buffer; close: boolean }
-  | { kind: 'closed'; anyByte: boolean; why: string };
+type Outcome = { kind: 'response'; status: number; body: Buffer; close: boolean } | { kind: 'closed'; anyByte: boolean; why: string };
 
 export class LoadClient {
   private stopped = false;

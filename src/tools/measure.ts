@@ -119,13 +119,15 @@ export async function openIdle(port: number, count: number, target = '/'): Promi
   const sockets: net.Socket[] = [];
   for (let i = 0; i < count; i += 500) {
     await Promise.all(
-      Array.from({ length: Math.min(500, count - i) }, () =>
-        new Promise<void>((resolve, reject) => {
-          const s = net.connect(port, '127.0.0.1', () => s.write(`GET ${target} HTTP/1.1\r\nHost: t\r\n\r\n`));
-          s.once('data', () => resolve());
-          s.once('error', reject);
-          sockets.push(s);
-        }),
+      Array.from(
+        { length: Math.min(500, count - i) },
+        () =>
+          new Promise<void>((resolve, reject) => {
+            const s = net.connect(port, '127.0.0.1', () => s.write(`GET ${target} HTTP/1.1\r\nHost: t\r\n\r\n`));
+            s.once('data', () => resolve());
+            s.once('error', reject);
+            sockets.push(s);
+          }),
       ),
     );
   }

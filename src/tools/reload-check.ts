@@ -18,7 +18,13 @@ function makeSite(): { dir: string; expected: Map<string, Buffer> } {
   const asset = Buffer.alloc(256 * 1024, 'a');
   fs.writeFileSync(path.join(dir, 'index.html'), index);
   fs.writeFileSync(path.join(dir, 'asset.bin'), asset);
-  return { dir, expected: new Map([['/', index], ['/asset.bin', asset]]) };
+  return {
+    dir,
+    expected: new Map([
+      ['/', index],
+      ['/asset.bin', asset],
+    ]),
+  };
 }
 
 async function ownPrimary(site: ReturnType<typeof makeSite>): Promise<LoadStats> {

@@ -15,8 +15,19 @@ describe('access log', () => {
     try {
       await get(s.port, '/index.html', ['Host: t', 'User-Agent: test-agent', 'Referer: http://ref.example/']);
       await get(s.port, '/missing');
-      await waitFor('two access lines', () => s.output().stdout.split('\n').filter((l) => l.includes('"GET ')).length === 2, 3000);
-      const lines = s.output().stdout.split('\n').filter((l) => l.includes('"GET '));
+      await waitFor(
+        'two access lines',
+        () =>
+          s
+            .output()
+            .stdout.split('\n')
+            .filter((l) => l.includes('"GET ')).length === 2,
+        3000,
+      );
+      const lines = s
+        .output()
+        .stdout.split('\n')
+        .filter((l) => l.includes('"GET '));
       // Two workers flush on their own: find each line by its request.
       const index = lines.find((l) => l.includes('/index.html')) ?? '';
       const missing = lines.find((l) => l.includes('/missing')) ?? '';
@@ -36,7 +47,11 @@ describe('access log', () => {
     const ex = await exchange(s.port, batch);
     expect(ex.responses).toHaveLength(50);
     expect(await s.stop()).toBe(0);
-    const lines = fs.readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const lines = fs
+      .readFileSync(file, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(lines).toHaveLength(50);
     expect(lines[0]).toMatchObject({ method: 'GET', target: '/', protocol: 'HTTP/1.1', status: 200, bytes: 4, remote: '127.0.0.1' });
     expect([1, 2]).toContain(lines[0].worker);
@@ -49,8 +64,15 @@ describe('access log', () => {
     const ex = await exchange(s.port, 'GET /index.html HTTP/1.1\r\nHost: t\r\n\r\nGET / HTTP/1.1\r\nBad Header: x\r\n\r\n');
     expect(ex.responses.map((r) => r.status)).toEqual([200, 400]);
     await s.stop();
-    const lines = fs.readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { method: string; target: string; status: number });
-    expect(lines.map((l) => [l.status, l.method, l.target])).toEqual([[200, 'GET', '/index.html'], [400, '-', '-']]);
+    const lines = fs
+      .readFileSync(file, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { method: string; target: string; status: number });
+    expect(lines.map((l) => [l.status, l.method, l.target])).toEqual([
+      [200, 'GET', '/index.html'],
+      [400, '-', '-'],
+    ]);
   });
 
   it('ACCESS_LOG=off writes nothing', async () => {
@@ -58,6 +80,11 @@ describe('access log', () => {
     await get(s.port, '/');
     await new Promise((r) => setTimeout(r, 1200));
     await s.stop();
-    expect(s.output().stdout.split('\n').filter((l) => l.includes('"GET '))).toEqual([]);
+    expect(
+      s
+        .output()
+        .stdout.split('\n')
+        .filter((l) => l.includes('"GET ')),
+    ).toEqual([]);
   });
 });

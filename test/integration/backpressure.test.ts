@@ -159,7 +159,9 @@ describe('a client that pipelines and never reads', () => {
   it('keeps at most MAX_FREE_CHUNKS stream buffers for reuse after 80 downloads at once', async () => {
     const { port } = await start();
     // one.bin (1 MiB) is over CACHE_MAX_FILE_BYTES: it streams, 256 KiB at a time.
-    const downloads = Array.from({ length: 80 }, () => readAll(net.connect(port, '127.0.0.1').end('GET /one.bin HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n'), 1));
+    const downloads = Array.from({ length: 80 }, () =>
+      readAll(net.connect(port, '127.0.0.1').end('GET /one.bin HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n'), 1),
+    );
     const done = await Promise.all(downloads);
     expect(done.every((r) => r[0].body.length === MIB)).toBe(true);
     expect(freeChunkCount()).toBeGreaterThan(0);

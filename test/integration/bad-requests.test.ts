@@ -31,17 +31,35 @@ const cases: Array<[string, string, string, boolean]> = [
   ['duplicate Host', 'GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n', 'HTTP/1.1 400 Bad Request', true],
   ['invalid Content-Length', 'GET / HTTP/1.1\r\nHost: t\r\nContent-Length: 1x\r\n\r\n', 'HTTP/1.1 400 Bad Request', true],
   ['conflicting Content-Length', 'GET / HTTP/1.1\r\nHost: t\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab', 'HTTP/1.1 400 Bad Request', true],
-  ['Transfer-Encoding with Content-Length', 'GET / HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n', 'HTTP/1.1 400 Bad Request', true],
+  [
+    'Transfer-Encoding with Content-Length',
+    'GET / HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n',
+    'HTTP/1.1 400 Bad Request',
+    true,
+  ],
   ['obfuscated Transfer-Encoding', 'GET / HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: xchunked\r\n\r\n', 'HTTP/1.1 400 Bad Request', true],
   ['Transfer-Encoding on HTTP/1.0', 'GET / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n', 'HTTP/1.1 400 Bad Request', true],
-  ['a coding we do not understand before chunked', 'GET / HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: gzip, chunked\r\n\r\n', 'HTTP/1.1 501 Not Implemented', true],
+  [
+    'a coding we do not understand before chunked',
+    'GET / HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: gzip, chunked\r\n\r\n',
+    'HTTP/1.1 501 Not Implemented',
+    true,
+  ],
   ['bad chunk size', 'GET / HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n', 'HTTP/1.1 400 Bad Request', true],
   ['body over the limit', 'GET / HTTP/1.1\r\nHost: t\r\nContent-Length: 101\r\n\r\n', 'HTTP/1.1 413 Content Too Large', true],
   // MAX_BODY_BYTES is 100 here: 10 data bytes in 1-byte chunks are 10 × 6 bytes of framing more.
-  ['chunked body whose framing passes the limit', `GET / HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n${'1\r\nx\r\n'.repeat(20)}0\r\n\r\n`,
-    'HTTP/1.1 413 Content Too Large', true],
-  ['chunk extensions that pass the limit', `GET / HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n1;${'e'.repeat(120)}\r\nx\r\n0\r\n\r\n`,
-    'HTTP/1.1 413 Content Too Large', true],
+  [
+    'chunked body whose framing passes the limit',
+    `GET / HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n${'1\r\nx\r\n'.repeat(20)}0\r\n\r\n`,
+    'HTTP/1.1 413 Content Too Large',
+    true,
+  ],
+  [
+    'chunk extensions that pass the limit',
+    `GET / HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n1;${'e'.repeat(120)}\r\nx\r\n0\r\n\r\n`,
+    'HTTP/1.1 413 Content Too Large',
+    true,
+  ],
   ['authority-form target on GET', 'GET example.com:80 HTTP/1.1\r\nHost: t\r\n\r\n', 'HTTP/1.1 400 Bad Request', false],
   ['asterisk-form target on GET', 'GET * HTTP/1.1\r\nHost: t\r\n\r\n', 'HTTP/1.1 400 Bad Request', false],
   ['bad percent-escape', 'GET /%zz HTTP/1.1\r\nHost: t\r\n\r\n', 'HTTP/1.1 400 Bad Request', false],
@@ -105,7 +123,8 @@ describe('bad input gets the right status', () => {
   });
 
   it('never answers a smuggled request hidden in a conflicting body', async () => {
-    const smuggle = 'GET / HTTP/1.1\r\nHost: t\r\nContent-Length: 0\r\nTransfer-Encoding: chunked\r\n\r\n1\r\nZ\r\n0\r\n\r\nGET /admin HTTP/1.1\r\nHost: t\r\n\r\n';
+    const smuggle =
+      'GET / HTTP/1.1\r\nHost: t\r\nContent-Length: 0\r\nTransfer-Encoding: chunked\r\n\r\n1\r\nZ\r\n0\r\n\r\nGET /admin HTTP/1.1\r\nHost: t\r\n\r\n';
     const ex = await exchange(server.port, smuggle, { idleMs: 1000 });
     expect(ex.responses.map((r) => r.status)).toEqual([400]);
     expect(ex.closed).toBe(true);

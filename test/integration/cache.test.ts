@@ -61,7 +61,10 @@ describe('hot cache', () => {
     expect(head.headers['content-length']).toBe(first.headers['content-length']);
     expect(head.body.length).toBe(0);
     for (let i = 0; i < 2; i++) {
-      const ex = await exchange(server.port, `GET /app.css HTTP/1.1\r\nHost: t\r\nIf-None-Match: ${plain.headers.etag}\r\n\r\nGET /page.html HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n`);
+      const ex = await exchange(
+        server.port,
+        `GET /app.css HTTP/1.1\r\nHost: t\r\nIf-None-Match: ${plain.headers.etag}\r\n\r\nGET /page.html HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n`,
+      );
       expect(ex.responses.map((r) => r.status)).toEqual([304, 200]);
     }
   });

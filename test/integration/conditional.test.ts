@@ -31,7 +31,10 @@ describe('validators', () => {
 
 describe('conditional GET', () => {
   it('answers a matching If-None-Match with 304, the validators and no body', async () => {
-    const ex = await exchange(server.port, `GET /page.html HTTP/1.1\r\nHost: t\r\nIf-None-Match: ${etag}\r\n\r\nGET /page.html HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n`);
+    const ex = await exchange(
+      server.port,
+      `GET /page.html HTTP/1.1\r\nHost: t\r\nIf-None-Match: ${etag}\r\n\r\nGET /page.html HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n`,
+    );
     const [r, next] = ex.responses;
     expect(r.statusLine).toBe('HTTP/1.1 304 Not Modified');
     expect(r.headers.etag).toBe(etag);

@@ -23,7 +23,6 @@ afterAll(async () => {
   await server.stop();
 });
 
-
 /**
  * Downloads `name` slowly; after 1 MiB has arrived, runs `change`. Resolves with the declared
  * Content-Length and the body bytes received before the server closed.
@@ -57,35 +56,45 @@ function downloadWhile(name: string, change: () => void): Promise<{ declared: nu
 describe('a file changing while it is sent', () => {
   const cases: Array<[string, (file: string) => void]> = [
     ['deleted', (file) => fs.unlinkSync(file)],
-    ['replaced by rename', (file) => {
-      fs.writeFileSync(`${file}.new`, crypto.randomBytes(SIZE));
-      fs.renameSync(`${file}.new`, file);
-    }],
+    [
+      'replaced by rename',
+      (file) => {
+        fs.writeFileSync(`${file}.new`, crypto.randomBytes(SIZE));
+        fs.renameSync(`${file}.new`, file);
+      },
+    ],
     ['truncated', (file) => fs.truncateSync(file, 1024)],
-    ['rewritten in place, same size', (file) => {
-      const fd = fs.openSync(file, 'r+');
-      fs.writeSync(fd, Buffer.alloc(SIZE, 0x5a), 0, SIZE, 0);
-      fs.closeSync(fd);
-    }],
+    [
+      'rewritten in place, same size',
+      (file) => {
+        const fd = fs.openSync(file, 'r+');
+        fs.writeSync(fd, Buffer.alloc(SIZE, 0x5a), 0, SIZE, 0);
+        fs.closeSync(fd);
+      },
+    ],
   ];
 
-  it.each(cases)('%s: the complete old version or a cut connection, and no descriptor left open', async (name, change) => {
-    const fileName = `big-${name.replace(/\W+/g, '-')}.bin`;
-    const file = path.join(root, fileName);
-    const original = crypto.randomBytes(SIZE);
-    fs.writeFileSync(file, original);
-    const [pid] = workerPids(server.proc.pid ?? -1);
-    const { declared, body } = await downloadWhile(fileName, () => change(file));
-    expect(declared).toBe(SIZE);
-    if (body.length === declared) {
-      expect(body.equals(original)).toBe(true); // complete: it must be the old version, whole
-    } else {
-      expect(body.length).toBeLessThan(declared); // cut short: the client can tell
-      expect(body.equals(original.subarray(0, body.length))).toBe(true); // and it got no foreign bytes
-    }
-    await waitFor('descriptors released', () => fdsOn(pid, file) === 0, 3000);
-    fs.rmSync(file, { force: true });
-  }, 60_000);
+  it.each(cases)(
+    '%s: the complete old version or a cut connection, and no descriptor left open',
+    async (name, change) => {
+      const fileName = `big-${name.replace(/\W+/g, '-')}.bin`;
+      const file = path.join(root, fileName);
+      const original = crypto.randomBytes(SIZE);
+      fs.writeFileSync(file, original);
+      const [pid] = workerPids(server.proc.pid ?? -1);
+      const { declared, body } = await downloadWhile(fileName, () => change(file));
+      expect(declared).toBe(SIZE);
+      if (body.length === declared) {
+        expect(body.equals(original)).toBe(true); // complete: it must be the old version, whole
+      } else {
+        expect(body.length).toBeLessThan(declared); // cut short: the client can tell
+        expect(body.equals(original.subarray(0, body.length))).toBe(true); // and it got no foreign bytes
+      }
+      await waitFor('descriptors released', () => fdsOn(pid, file) === 0, 3000);
+      fs.rmSync(file, { force: true });
+    },
+    60_000,
+  );
 
   it('deletion and rename leave the old version complete (the open descriptor keeps it)', async () => {
     const file = path.join(root, 'kept.bin');

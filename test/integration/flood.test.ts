@@ -35,7 +35,15 @@ beforeAll(async () => {
   const site = makeSite({ 'index.html': 'home' });
   // The server gets 2,048 descriptors per process: far fewer than the flood.
   proc = spawn('bash', ['-c', `ulimit -n 2048 && exec "${process.execPath}" "${MAIN}"`], {
-    env: childEnv({ PORT: '0', HOST: '127.0.0.1', WORKERS: '2', STATIC_DIR: site, ACCESS_LOG: 'off', KEEP_ALIVE_TIMEOUT_MS: '1000', HEADERS_TIMEOUT_MS: '1000' }),
+    env: childEnv({
+      PORT: '0',
+      HOST: '127.0.0.1',
+      WORKERS: '2',
+      STATIC_DIR: site,
+      ACCESS_LOG: 'off',
+      KEEP_ALIVE_TIMEOUT_MS: '1000',
+      HEADERS_TIMEOUT_MS: '1000',
+    }),
     stdio: ['ignore', 'pipe', 'pipe'],
     cwd: tempDir('pws-cwd-'),
   });

@@ -21,10 +21,13 @@ const BYTES = [0x00, 0x09, 0x0a, 0x0d, 0x20, 0x25, 0x2e, 0x2f, 0x3a, 0x5c, 0x7f,
 const mutated = fc
   .tuple(
     fc.constantFrom(...VALID),
-    fc.array(fc.tuple(fc.constantFrom('insert', 'delete', 'replace', 'repeat'), fc.nat(), fc.oneof(fc.constantFrom(...BYTES), fc.integer({ min: 0, max: 255 }))), {
-      minLength: 1,
-      maxLength: 6,
-    }),
+    fc.array(
+      fc.tuple(fc.constantFrom('insert', 'delete', 'replace', 'repeat'), fc.nat(), fc.oneof(fc.constantFrom(...BYTES), fc.integer({ min: 0, max: 255 }))),
+      {
+        minLength: 1,
+        maxLength: 6,
+      },
+    ),
   )
   .map(([base, edits]) => {
     let bytes = [...Buffer.from(base, 'latin1')];
@@ -97,13 +100,17 @@ describe('fuzzing a running worker', () => {
   it.each([
     ['mutated valid requests', mutated],
     ['random bytes', random],
-  ])('%s', async (_name, arbitrary) => {
-    const [pid] = workerPids(server.proc.pid ?? -1);
-    const inputs = fc.sample(arbitrary as fc.Arbitrary<Buffer>, { numRuns: 400, seed: 20261127 });
-    expect(await run(inputs)).toEqual([]);
-    // The same worker is still there, and serves a valid request on a fresh connection.
-    expect(workerPids(server.proc.pid ?? -1)).toEqual([pid]);
-    expect((await get(server.port, '/a.txt')).status).toBe(200);
-    expect(server.output().stderr).not.toMatch(/died|failed:/);
-  }, 60_000);
+  ])(
+    '%s',
+    async (_name, arbitrary) => {
+      const [pid] = workerPids(server.proc.pid ?? -1);
+      const inputs = fc.sample(arbitrary as fc.Arbitrary<Buffer>, { numRuns: 400, seed: 20261127 });
+      expect(await run(inputs)).toEqual([]);
+      // The same worker is still there, and serves a valid request on a fresh connection.
+      expect(workerPids(server.proc.pid ?? -1)).toEqual([pid]);
+      expect((await get(server.port, '/a.txt')).status).toBe(200);
+      expect(server.output().stderr).not.toMatch(/died|failed:/);
+    },
+    60_000,
+  );
 });

@@ -105,10 +105,14 @@ describe('crash recovery', () => {
     const [victim] = workerPids(primary);
     const killedAt = Date.now();
     process.kill(victim, 'SIGKILL');
-    await waitFor('replacement', () => {
-      const pids = workerPids(primary);
-      return pids.length === 2 && !pids.includes(victim);
-    }, 1000);
+    await waitFor(
+      'replacement',
+      () => {
+        const pids = workerPids(primary);
+        return pids.length === 2 && !pids.includes(victim);
+      },
+      1000,
+    );
     await waitFor('replacement listening', () => s.output().stderr.includes(`worker ${victim} died (signal SIGKILL)`), 1000);
     await sleep(700);
     const stats = await load.stop();

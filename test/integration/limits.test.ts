@@ -138,10 +138,14 @@ describe('file-system refusals are never a 500', () => {
 describe('the sweep', () => {
   it('keeps serving while it runs: many idle connections are all closed on time', async () => {
     const sockets = await Promise.all(
-      Array.from({ length: 200 }, () => new Promise<net.Socket>((resolve) => {
-        const s = net.connect(server.port, '127.0.0.1', () => resolve(s));
-        s.on('error', () => undefined);
-      })),
+      Array.from(
+        { length: 200 },
+        () =>
+          new Promise<net.Socket>((resolve) => {
+            const s = net.connect(server.port, '127.0.0.1', () => resolve(s));
+            s.on('error', () => undefined);
+          }),
+      ),
     );
     const closed = sockets.map((s) => new Promise<void>((r) => s.on('close', () => r())));
     await waitFor('all idle connections closed', () => sockets.every((s) => s.destroyed || s.readableEnded), 5000);

@@ -71,7 +71,14 @@ describe('pm2', () => {
   });
 
   it('reloads three times in a row under load with zero failed requests', async () => {
-    const load = new LoadClient({ port, lanes: 6, expected: new Map([['/', body], ['/medium.bin', medium]]) }).start();
+    const load = new LoadClient({
+      port,
+      lanes: 6,
+      expected: new Map([
+        ['/', body],
+        ['/medium.bin', medium],
+      ]),
+    }).start();
     await new Promise((r) => setTimeout(r, 300));
     for (let i = 0; i < 3; i++) {
       const reload = await pm2('reload', 'pws');

@@ -15,7 +15,7 @@ const files = {
   'data.bin': binary,
   'with space.txt': 'spaced',
   '你好.txt': 'nihao',
-  'README': 'no extension',
+  README: 'no extension',
   'zero.txt': '',
 };
 

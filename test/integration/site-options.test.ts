@@ -28,7 +28,11 @@ beforeAll(async () => {
   const cwd = tempDir('pws-cwd-');
   fs.writeFileSync(
     path.join(cwd, 'headers.json'),
-    JSON.stringify({ '/**': { 'Cross-Origin-Opener-Policy': 'same-origin' }, '*.html': { 'Content-Security-Policy': "default-src 'self'" }, '/sw.js': { 'Service-Worker-Allowed': '/' } }),
+    JSON.stringify({
+      '/**': { 'Cross-Origin-Opener-Policy': 'same-origin' },
+      '*.html': { 'Content-Security-Policy': "default-src 'self'" },
+      '/sw.js': { 'Service-Worker-Allowed': '/' },
+    }),
   );
   plain = await startServer({ staticDir: root, workers: 1 });
   custom = await startServer({

@@ -7,7 +7,7 @@ import { makeSite, startServer, type Running } from '../helpers/server';
 
 let server: Running;
 beforeAll(async () => {
-  server = await startServer({ staticDir: makeSite({ 'index.html': 'home', 'admin': 'ADMIN' }), env: { ACCESS_LOG: 'off' } });
+  server = await startServer({ staticDir: makeSite({ 'index.html': 'home', admin: 'ADMIN' }), env: { ACCESS_LOG: 'off' } });
 });
 afterAll(async () => {
   await server.stop();

@@ -1,20 +1,15 @@
 // Preconditions (RFC 9110 §13): dates in all three formats, entity-tag lists, and the evaluation order.
 
 import { describe, expect, it } from '@jest/globals';
-import {
-  evaluatePreconditions,
-  ifRangeAllows,
-  NOT_MODIFIED,
-  parseEtagList,
-  parseHttpDate,
-  PRECONDITION_FAILED,
-  PROCEED,
-} from '../../../src/http/conditional';
+import { evaluatePreconditions, ifRangeAllows, NOT_MODIFIED, parseEtagList, parseHttpDate, PRECONDITION_FAILED, PROCEED } from '../../../src/http/conditional';
 
 const T = Date.UTC(1994, 10, 6, 8, 49, 37);
 const V = { etag: '"abc"', lastModified: T + 400 };
 const NOW = Date.UTC(2030, 0, 1);
-const lookup = (fields: Record<string, string>) => (name: string): string | undefined => fields[name];
+const lookup =
+  (fields: Record<string, string>) =>
+  (name: string): string | undefined =>
+    fields[name];
 const evaluate = (fields: Record<string, string>): number => evaluatePreconditions(lookup(fields), V, NOW);
 
 describe('parseHttpDate', () => {
@@ -23,10 +18,15 @@ describe('parseHttpDate', () => {
     expect(parseHttpDate('Sunday, 06-Nov-94 08:49:37 GMT')).toBe(T);
     expect(parseHttpDate('Sun Nov  6 08:49:37 1994')).toBe(T);
   });
-  it.each(['', 'yesterday', '06 Nov 1994 08:49:37 GMT', 'Sun, 06 Nov 1994 08:49:37 UTC', 'Sun, 31 Feb 1994 08:49:37 GMT', 'Sun, 06 Foo 1994 08:49:37 GMT', 'Sun, 06 Nov 1994 25:49:37 GMT'])(
-    'refuses %j',
-    (value) => expect(parseHttpDate(value)).toBeNaN(),
-  );
+  it.each([
+    '',
+    'yesterday',
+    '06 Nov 1994 08:49:37 GMT',
+    'Sun, 06 Nov 1994 08:49:37 UTC',
+    'Sun, 31 Feb 1994 08:49:37 GMT',
+    'Sun, 06 Foo 1994 08:49:37 GMT',
+    'Sun, 06 Nov 1994 25:49:37 GMT',
+  ])('refuses %j', (value) => expect(parseHttpDate(value)).toBeNaN());
 });
 
 describe('parseEtagList', () => {

@@ -7,9 +7,12 @@ import { reason } from '../../../src/http/status';
 
 describe('responseHead', () => {
   it('writes the status line, the fields in order and the blank line', () => {
-    expect(responseHead(404, [['Content-Type', 'text/plain'], ['Content-Length', 0]]).toString('latin1')).toBe(
-      'HTTP/1.1 404 Not Found\r\nContent-Type: text/plain\r\nContent-Length: 0\r\n\r\n',
-    );
+    expect(
+      responseHead(404, [
+        ['Content-Type', 'text/plain'],
+        ['Content-Length', 0],
+      ]).toString('latin1'),
+    ).toBe('HTTP/1.1 404 Not Found\r\nContent-Type: text/plain\r\nContent-Length: 0\r\n\r\n');
   });
   it('keeps an empty reason phrase for a status without one', () => {
     expect(responseHead(299, []).toString('latin1')).toBe('HTTP/1.1 299 \r\n\r\n');

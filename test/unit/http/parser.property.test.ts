@@ -22,10 +22,10 @@ const INTERESTING = [0x00, 0x09, 0x0a, 0x0d, 0x20, 0x3a, 0x7f, 0x80, 0xff, 0x2f,
 const mutated = fc
   .tuple(
     fc.constantFrom(...VALID),
-    fc.array(
-      fc.tuple(fc.constantFrom('insert', 'delete', 'replace'), fc.nat(), fc.oneof(fc.constantFrom(...INTERESTING), fc.integer({ min: 0, max: 255 }))),
-      { minLength: 1, maxLength: 4 },
-    ),
+    fc.array(fc.tuple(fc.constantFrom('insert', 'delete', 'replace'), fc.nat(), fc.oneof(fc.constantFrom(...INTERESTING), fc.integer({ min: 0, max: 255 }))), {
+      minLength: 1,
+      maxLength: 4,
+    }),
   )
   .map(([base, edits]) => {
     const bytes = [...Buffer.from(base, 'latin1')];

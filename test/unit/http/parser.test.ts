@@ -17,26 +17,52 @@ interface Parsed {
 
 type Expect = Parsed | number;
 
-const cases: Array<[string, string, Expect]> = ([
+const cases: Array<[string, string, Expect]> = [
   ['simple GET', 'GET / HTTP/1.1\r\nHost: a\r\n\r\n', { method: 'GET', target: '/', minor: 1, fields: [['host', 'a']] }],
   ['HTTP/1.0 without fields', 'GET /x HTTP/1.0\r\n\r\n', { method: 'GET', target: '/x', minor: 0, fields: [] }],
   ['higher minor version is accepted as such', 'GET / HTTP/1.7\r\n\r\n', { method: 'GET', target: '/', minor: 7, fields: [] }],
-  ['names lower-cased, values trimmed of OWS', 'HEAD /a?b=c HTTP/1.1\r\nHoSt:\t  ex.com \t\r\nX-Y:z\r\n\r\n',
-    { method: 'HEAD', target: '/a?b=c', minor: 1, fields: [['host', 'ex.com'], ['x-y', 'z']] }],
-  ['empty value', 'GET / HTTP/1.1\r\nX-Empty:\r\nHost: a\r\n\r\n',
-    { method: 'GET', target: '/', minor: 1, fields: [['x-empty', ''], ['host', 'a']] }],
-  ['inner whitespace kept', 'GET / HTTP/1.1\r\nUser-Agent: a  b\tc\r\n\r\n',
-    { method: 'GET', target: '/', minor: 1, fields: [['user-agent', 'a  b\tc']] }],
-  ['obs-text in a value', 'GET / HTTP/1.1\r\nX: D\xfcsseldorf\r\n\r\n',
-    { method: 'GET', target: '/', minor: 1, fields: [['x', 'D\xfcsseldorf']] }],
+  [
+    'names lower-cased, values trimmed of OWS',
+    'HEAD /a?b=c HTTP/1.1\r\nHoSt:\t  ex.com \t\r\nX-Y:z\r\n\r\n',
+    {
+      method: 'HEAD',
+      target: '/a?b=c',
+      minor: 1,
+      fields: [
+        ['host', 'ex.com'],
+        ['x-y', 'z'],
+      ],
+    },
+  ],
+  [
+    'empty value',
+    'GET / HTTP/1.1\r\nX-Empty:\r\nHost: a\r\n\r\n',
+    {
+      method: 'GET',
+      target: '/',
+      minor: 1,
+      fields: [
+        ['x-empty', ''],
+        ['host', 'a'],
+      ],
+    },
+  ],
+  ['inner whitespace kept', 'GET / HTTP/1.1\r\nUser-Agent: a  b\tc\r\n\r\n', { method: 'GET', target: '/', minor: 1, fields: [['user-agent', 'a  b\tc']] }],
+  ['obs-text in a value', 'GET / HTTP/1.1\r\nX: D\xfcsseldorf\r\n\r\n', { method: 'GET', target: '/', minor: 1, fields: [['x', 'D\xfcsseldorf']] }],
   ['one leading empty line is skipped', '\r\nGET / HTTP/1.1\r\n\r\n', { method: 'GET', target: '/', minor: 1, fields: [] }],
   ['absolute-form target', 'GET http://h.example/p HTTP/1.1\r\n\r\n', { method: 'GET', target: 'http://h.example/p', minor: 1, fields: [] }],
   ['asterisk-form target', 'OPTIONS * HTTP/1.1\r\n\r\n', { method: 'OPTIONS', target: '*', minor: 1, fields: [] }],
   ['unknown but valid method token', 'M-SEARCH * HTTP/1.1\r\n\r\n', { method: 'M-SEARCH', target: '*', minor: 1, fields: [] }],
-  ['pipelined: consumes only the first head', 'GET /1 HTTP/1.1\r\n\r\nGET /2 HTTP/1.1\r\n\r\n',
-    { method: 'GET', target: '/1', minor: 1, fields: [], consumed: 19 }],
-  ['body bytes are not consumed', 'POST / HTTP/1.1\r\nContent-Length: 3\r\n\r\nabc',
-    { method: 'POST', target: '/', minor: 1, fields: [['content-length', '3']], consumed: 38 }],
+  [
+    'pipelined: consumes only the first head',
+    'GET /1 HTTP/1.1\r\n\r\nGET /2 HTTP/1.1\r\n\r\n',
+    { method: 'GET', target: '/1', minor: 1, fields: [], consumed: 19 },
+  ],
+  [
+    'body bytes are not consumed',
+    'POST / HTTP/1.1\r\nContent-Length: 3\r\n\r\nabc',
+    { method: 'POST', target: '/', minor: 1, fields: [['content-length', '3']], consumed: 38 },
+  ],
   ['quotes and pipes in target', 'GET /a"b|c HTTP/1.1\r\n\r\n', { method: 'GET', target: '/a"b|c', minor: 1, fields: [] }],
 
   ['lower-case version name', 'GET / http/1.1\r\n\r\n', E.VERSION],
@@ -71,16 +97,25 @@ const cases: Array<[string, string, Expect]> = ([
   ['obs-fold', 'GET / HTTP/1.1\r\nX: a\r\n b\r\n\r\n', E.OBS_FOLD],
   ['whitespace before the first field', 'GET / HTTP/1.1\r\n Host: a\r\n\r\n', E.OBS_FOLD],
   ['too many fields', `GET / HTTP/1.1\r\n${'X: 1\r\n'.repeat(9)}\r\n`, E.TOO_MANY_HEADERS],
-  ['exactly the most fields', `GET / HTTP/1.1\r\n${'X: 1\r\n'.repeat(8)}\r\n`,
-    { method: 'GET', target: '/', minor: 1, fields: Array.from({ length: 8 }, (): [string, string] => ['x', '1']) }],
+  [
+    'exactly the most fields',
+    `GET / HTTP/1.1\r\n${'X: 1\r\n'.repeat(8)}\r\n`,
+    { method: 'GET', target: '/', minor: 1, fields: Array.from({ length: 8 }, (): [string, string] => ['x', '1']) },
+  ],
   ['header section over the limit', `GET / HTTP/1.1\r\nX: ${'v'.repeat(260)}\r\n\r\n`, E.HEADERS_TOO_LARGE],
   ['many leading empty lines', `${'\r\n'.repeat(6)}GET / HTTP/1.1\r\n\r\n`, E.LEADING_EMPTY_LINES],
   ['bare LF as a leading empty line', '\nGET / HTTP/1.1\r\n\r\n', E.LINE_ENDING],
-  ['Content-Length of 15 digits', 'POST / HTTP/1.1\r\ncontent-LENGTH: 000000000000001\r\n\r\n',
-    { method: 'POST', target: '/', minor: 1, fields: [['content-length', '000000000000001']] }],
-  ['Content-Length lookalike name', 'GET / HTTP/1.1\r\nContent-Lengths: x\r\n\r\n',
-    { method: 'GET', target: '/', minor: 1, fields: [['content-lengths', 'x']] }],
-]);
+  [
+    'Content-Length of 15 digits',
+    'POST / HTTP/1.1\r\ncontent-LENGTH: 000000000000001\r\n\r\n',
+    { method: 'POST', target: '/', minor: 1, fields: [['content-length', '000000000000001']] },
+  ],
+  [
+    'Content-Length lookalike name',
+    'GET / HTTP/1.1\r\nContent-Lengths: x\r\n\r\n',
+    { method: 'GET', target: '/', minor: 1, fields: [['content-lengths', 'x']] },
+  ],
+];
 
 /**
  * Framing errors found at the Content-Length line itself: the head is not complete (no final

@@ -12,7 +12,12 @@ describe('CORS', () => {
 
   it('echoes a listed origin, never an unlisted one, and always varies on Origin', () => {
     const p = parseCors('https://a.example, http://localhost:3000');
-    expect(corsFields(p, 'https://a.example')).toEqual(expect.arrayContaining([['Vary', 'Origin'], ['Access-Control-Allow-Origin', 'https://a.example']]));
+    expect(corsFields(p, 'https://a.example')).toEqual(
+      expect.arrayContaining([
+        ['Vary', 'Origin'],
+        ['Access-Control-Allow-Origin', 'https://a.example'],
+      ]),
+    );
     expect(corsFields(p, 'http://localhost:3000')).toContainEqual(['Access-Control-Allow-Origin', 'http://localhost:3000']);
     expect(corsFields(p, 'https://evil.example')).toEqual([['Vary', 'Origin']]);
     expect(corsFields(p, undefined)).toEqual([['Vary', 'Origin']]);
