@@ -8,10 +8,11 @@
 
 import { MAX_CHUNK_LINE_BYTES } from './http/chunked';
 import type { Config } from './config';
-import { MAX_FREE_CHUNKS, STREAM_CHUNK_BYTES } from './net/send';
+import { MAX_FREE_CHUNKS, STREAM_CHUNK_BYTES } from './net/writer';
 import { COMPRESSED_MAX_ENTRIES, MAX_CONCURRENT_COMPRESSIONS } from './static/compress';
-import { SMALL_FILE_BYTES } from './static/handler';
-import { MAX_ENTRIES, MEMO_ENTRIES, MEMO_VALUE_CHARS } from './static/reply-cache';
+import { SMALL_FILE_BYTES } from './static/site';
+import { MEMO_ENTRIES, MEMO_VALUE_CHARS } from './static/cache-key';
+import { MAX_ENTRIES } from './static/reply-cache';
 
 /** Largest chunk one socket read hands to JavaScript (libuv reads into 64 KiB buffers). */
 export const SOCKET_READ_BYTES = 64 * 1024;

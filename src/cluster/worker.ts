@@ -2,7 +2,10 @@
 
 import type { Config } from '../config';
 import { log } from '../log';
-import { createPwsServer, redirectToHttps, type PwsServer } from '../net/server';
+import { createPwsServer } from '../app';
+import { createHttpServer, type HttpServer } from '../net/server';
+import { withMethods } from '../site/methods';
+import { redirectToHttps } from '../site/redirect';
 
 /** Message a worker sends its primary when it cannot listen (the primary exits with it). */
 export const LISTEN_ERROR = 'pws:listen-error';
@@ -16,12 +19,12 @@ const ORPHAN_DRAIN_MS = 1000;
 
 export function runWorker(config: Config): void {
   const pws = createPwsServer(config);
-  const servers: PwsServer[] = [pws];
+  const servers: HttpServer[] = [pws];
   let port = config.port;
   if (config.httpRedirectPort !== null) {
-    const redirect = createPwsServer(
+    const redirect = createHttpServer(
       { ...config, accessLog: 'off' },
-      redirectToHttps(() => port),
+      withMethods(config, redirectToHttps(() => port)),
       true,
     );
     redirect.server.on('error', (err: NodeJS.ErrnoException) => {

@@ -20,6 +20,11 @@ export interface DecodedTarget {
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
+/** The decoded URL path of a target: `/` + segments, with the trailing slash of a folder. */
+export function urlPath(target: DecodedTarget): string {
+  return `/${target.segments.join('/')}${target.trailingSlash && target.segments.length > 0 ? '/' : ''}`;
+}
+
 /**
  * Decodes an origin-form or absolute-form target. Returns the decoded target, or an error code:
  * E.TARGET_FORM for asterisk/authority form or a foreign scheme, E.PATH_INVALID for a bad

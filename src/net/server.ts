@@ -1,33 +1,19 @@
 // The per-worker TCP server: accepts sockets, caps and tracks connections, enforces timeouts by one sweep.
 
 import cluster from 'node:cluster';
-import fs from 'node:fs';
 import net from 'node:net';
 import tls from 'node:tls';
 import { AccessLog } from '../access-log';
 import type { Config } from '../config';
+import type { Handler } from '../contract/request';
 import { E } from '../http/errors';
 import { responseHead } from '../http/head';
 import { log } from '../log';
-import { encodePath, redirectHost, safeQuery } from '../http/location';
-import { createSite, errorReply, serveStatic, type Reply, type StaticRequest } from '../static/handler';
-import { sameVersion } from '../static/files';
-import { ReplyCache } from '../static/reply-cache';
-import {
-  accept,
-  closeNow,
-  fail,
-  type ConnectionContext,
-  type Connection,
-  type Handler,
-  BACKED_UP,
-  CLOSING,
-  READ_BODY,
-  READ_HEAD,
-  RESPONDING,
-} from './connection';
+import { type ConnectionContext, type Connection, BACKED_UP, CLOSING, READ_BODY, READ_HEAD, RESPONDING } from './connection';
+import { accept, closeNow } from './machine';
+import { dispatcher, fail } from './dispatch';
 
-export interface PwsServer {
+export interface HttpServer {
   server: net.Server;
   ctx: ConnectionContext;
   /** Stops accepting, lets responses in flight finish, closes idle connections. */
@@ -44,30 +30,20 @@ const BUSY = responseHead(503, [
 ]);
 const LIMIT_LOG_MS = 60_000;
 
-/** Creates the server for `config` (not yet listening). `handle` replaces the static handler in tests. */
-export function createPwsServer(config: Config, handle: Handler = serveStatic, plain = false): PwsServer {
+/**
+ * Creates the HTTP/1.1 server for `config` (not yet listening) answering with `handle`; `plain`
+ * serves plain HTTP even when TLS is configured (the redirect port).
+ */
+export function createHttpServer(config: Config, handle: Handler, plain = false): HttpServer {
   if (plain) config = { ...config, tls: null };
   const ctx: ConnectionContext = {
     limits: { maxUriBytes: config.maxUriBytes, maxHeaderBytes: config.maxHeaderBytes, maxHeaders: config.maxHeaders },
     maxBodyBytes: config.maxBodyBytes,
     maxRequestsPerConnection: config.maxRequestsPerConnection,
     outputQueueBytes: config.outputQueueBytes,
-    site: createSite(
-      fs.realpathSync(config.staticDir),
-      config,
-      config.compressionCacheBytes,
-      new ReplyCache({
-        maxBytes: config.cacheMaxBytes,
-        maxFileBytes: config.cacheMaxFileBytes,
-        validateMs: config.cacheValidateMs,
-        stillValid: sameVersion,
-        policy: { cors: config.cors, spa: config.spaFallback !== null },
-      }),
-    ),
-    handle,
+    events: dispatcher(handle),
     accessLog: config.accessLog === 'off' ? null : AccessLog.open(config.accessLog, config.logFormat, config.accessLogBufferBytes),
     worker: cluster.worker?.id ?? 0,
-    healthPath: config.healthPath,
     draining: false,
     connections: new Set(),
   };
@@ -116,32 +92,6 @@ export function createPwsServer(config: Config, handle: Handler = serveStatic, p
       for (const conn of ctx.connections) conn.socket.destroy();
       ctx.accessLog?.flushSync();
     },
-  };
-}
-
-/**
- * The handler of HTTP_REDIRECT_PORT: every request gets 308 to the same path over HTTPS, on the
- * host the client asked for (the absolute-form target's, else Host; RFC 9112 §3.2.2) and the
- * HTTPS port. The host must pass redirectHost and the path is re-encoded from its decoded
- * segments, so the Location can only name this request's own host; without a usable host the
- * answer is 400.
- */
-export function redirectToHttps(httpsPort: () => number): Handler {
-  return (req) => Promise.resolve(redirectReply(req, httpsPort()));
-}
-
-function redirectReply(req: StaticRequest, httpsPort: number): Reply {
-  const host = redirectHost(req.target.authority ?? req.header('host') ?? '');
-  if (host === null) return errorReply(400);
-  const authority = httpsPort === 443 ? host : `${host}:${httpsPort}`;
-  const location = `https://${authority}${encodePath(req.target.segments, req.target.trailingSlash)}${safeQuery(req.target.query)}`;
-  return {
-    status: 308,
-    fields: [
-      ['Content-Type', 'text/plain; charset=utf-8'],
-      ['Location', location],
-    ],
-    body: Buffer.from('Moved to HTTPS\n'),
   };
 }
 

@@ -1,6 +1,7 @@
 // File-system I/O of the static handler: open what a path names, safely, and read small files.
 
 import fs from 'node:fs';
+import type { FileSource } from '../contract/reply';
 import { candidatePath, isInside } from './resolve';
 
 /**
@@ -26,38 +27,41 @@ export function sameVersion(v: FileVersion): boolean {
 }
 
 /**
- * An open file descriptor with the small part of FileHandle's API PWS uses. Metadata calls and
- * whole reads of small files are synchronous: for files in the page cache a syscall costs a
- * microsecond or two, far less than a round trip through libuv's thread pool, which was most of
- * the cost of serving an uncached small file. Streamed reads of large files stay asynchronous.
+ * An open file descriptor and the version it was opened as, with the small API PWS uses (the
+ * contract's FileSource). Metadata calls and whole reads of small files are synchronous: for
+ * files in the page cache a syscall costs a microsecond or two, far less than a round trip
+ * through libuv's thread pool, which was most of the cost of serving an uncached small file.
+ * Streamed reads of large files stay asynchronous.
  */
-export class FileRef {
+export class FileRef implements FileSource {
   private closed = false;
 
-  constructor(readonly fd: number) {}
+  constructor(
+    readonly fd: number,
+    readonly version: FileVersion,
+  ) {}
 
-  close(): Promise<void> {
-    if (!this.closed) {
-      this.closed = true;
+  /** Closes the descriptor once; a failure to close (EIO on a bad disk) leaves nothing to do. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    try {
       fs.closeSync(this.fd);
+    } catch {
+      // the descriptor is gone either way
     }
-    return Promise.resolve();
   }
 
-  read(buf: Buffer, offset: number, length: number, position: number): Promise<{ bytesRead: number }> {
+  read(buf: Buffer, offset: number, length: number, position: number): Promise<number> {
     return new Promise((resolve, reject) => {
-      fs.read(this.fd, buf, offset, length, position, (err, bytesRead) => (err ? reject(err) : resolve({ bytesRead })));
+      fs.read(this.fd, buf, offset, length, position, (err, bytesRead) => (err ? reject(err) : resolve(bytesRead)));
     });
   }
 
-  stat(): fs.Stats {
-    return fs.fstatSync(this.fd);
-  }
-
-  /** Whether the open file still has the size and mtime of version `v` (one fstat). */
-  unchanged(v: FileVersion): boolean {
-    const st = this.stat();
-    return st.size === v.size && st.mtimeMs === v.mtimeMs;
+  /** Whether the open file still has the size and mtime of its version (one fstat). */
+  unchanged(): boolean {
+    const st = fs.fstatSync(this.fd);
+    return st.size === this.version.size && st.mtimeMs === this.version.mtimeMs;
   }
 }
 
@@ -76,11 +80,7 @@ const OPEN_FLAGS = fs.constants.O_RDONLY | fs.constants.O_NONBLOCK | fs.constant
  * anything that is neither a regular file nor a directory, is 'missing'. Errors other than
  * "not there" (EACCES, EMFILE, ...) are thrown as the Node error, for the caller's errno table.
  */
-export async function openUnder(rootReal: string, segments: readonly string[]): Promise<Opened> {
-  return openUnderSync(rootReal, segments);
-}
-
-function openUnderSync(rootReal: string, segments: readonly string[]): Opened {
+export function openUnder(rootReal: string, segments: readonly string[]): Opened {
   const candidate = candidatePath(rootReal, segments);
   let real: string;
   try {
@@ -91,37 +91,38 @@ function openUnderSync(rootReal: string, segments: readonly string[]): Opened {
   }
   if (!isInside(rootReal, real)) return { kind: 'missing' };
 
-  let handle: FileRef;
+  let fd: number;
   try {
-    handle = new FileRef(fs.openSync(real, OPEN_FLAGS));
+    fd = fs.openSync(real, OPEN_FLAGS);
   } catch (err) {
     if (isAbsent(err)) return { kind: 'missing' };
     throw err;
   }
+  let st: fs.Stats;
   try {
-    const st = handle.stat();
-    if (st.isFile()) {
-      const version = { path: candidate, dev: st.dev, ino: st.ino, size: st.size, mtimeMs: st.mtimeMs };
-      return { kind: 'file', handle, size: st.size, mtimeMs: st.mtimeMs, realPath: real, version };
-    }
-    void handle.close();
-    return st.isDirectory() ? { kind: 'directory', realPath: real } : { kind: 'missing' };
+    st = fs.fstatSync(fd);
   } catch (err) {
-    void handle.close();
+    fs.closeSync(fd);
     throw err;
   }
+  if (st.isFile()) {
+    const version = { path: candidate, dev: st.dev, ino: st.ino, size: st.size, mtimeMs: st.mtimeMs };
+    return { kind: 'file', handle: new FileRef(fd, version), size: st.size, mtimeMs: st.mtimeMs, realPath: real, version };
+  }
+  fs.closeSync(fd);
+  return st.isDirectory() ? { kind: 'directory', realPath: real } : { kind: 'missing' };
 }
 
 /** Error code of a file that changed (size or mtime) while it was being read. */
 export const CHANGED = 'ECHANGED';
 
 /**
- * Reads a whole file version: its `size` bytes, checking afterwards that the file is unchanged.
+ * Reads a whole file: its version's `size` bytes, checking afterwards that the file is unchanged.
  * A file truncated or rewritten meanwhile throws an error with code CHANGED, so no one is ever
  * sent a mix of two versions.
  */
-export async function readWhole(handle: FileRef, version: FileVersion): Promise<Buffer> {
-  const { size } = version;
+export function readWhole(handle: FileRef): Buffer {
+  const { size } = handle.version;
   const buf = Buffer.allocUnsafe(size);
   let n = 0;
   while (n < size) {
@@ -129,7 +130,7 @@ export async function readWhole(handle: FileRef, version: FileVersion): Promise<
     if (bytesRead === 0) break;
     n += bytesRead;
   }
-  if (n !== size || !handle.unchanged(version)) {
+  if (n !== size || !handle.unchanged()) {
     throw Object.assign(new Error('file changed while being read'), { code: CHANGED });
   }
   return buf;

@@ -17,34 +17,64 @@
 // one Buffer) are built once per second, when Date changes, and per connection mode; a hit costs
 // a Map lookup and one socket write.
 
-import { acceptsHtml, encodingProfile } from '../http/negotiate';
-import { decodeTarget } from '../http/target';
-import type { CorsPolicy } from '../site/cors';
+import type { Reply, ReplyHeaders, WireSlot } from '../contract/reply';
+import type { Validators } from '../http/conditional';
+import { cacheKey, type KeyPolicy } from './cache-key';
 import type { FileVersion } from './files';
-import type { Reply } from './handler';
+
+/**
+ * What a cache needs to keep a reply and give it again: the file version it was made from (to
+ * revalidate with one stat), its validators (to answer conditional requests itself), and whether
+ * it depends on the query. A producer that does not give it has its replies never cached: a reply
+ * that depends on anything else (the Host of a redirect) cannot end up under a key that ignores it.
+ */
+export interface CacheInfo {
+  version?: FileVersion;
+  validators?: Validators;
+  dependsOnQuery?: boolean;
+}
+
+/**
+ * A cached reply's room for a writer's serialized heads (the contract's WireSlot): one buffer per
+ * writer mode, for one second of Date at a time, charged to the entry.
+ */
+class EntryWire implements WireSlot {
+  private second = -1;
+  private readonly bufs: Array<Buffer | undefined> = [];
+
+  constructor(private readonly charge: (delta: number) => void) {}
+
+  get(mode: number, second: number): Buffer | undefined {
+    return second === this.second ? this.bufs[mode] : undefined;
+  }
+
+  set(mode: number, second: number, wire: Buffer): void {
+    if (second !== this.second) {
+      let freed = 0;
+      for (const b of this.bufs) if (b !== undefined) freed += b.length;
+      this.bufs.length = 0;
+      this.second = second;
+      this.charge(-freed);
+    }
+    const old = this.bufs[mode];
+    this.bufs[mode] = wire;
+    this.charge(wire.length - (old?.length ?? 0));
+  }
+}
 
 export interface CachedReply {
+  key: string;
+  /** The reply handed out on every hit (the same object: writers memoise per reply). */
   reply: Reply;
+  info: CacheInfo;
   /** The 304 answer derived from `reply`, made on first use (only for replies with validators). */
   notModified: Reply | null;
   /** Body bytes (0 without a body). */
   size: number;
-  key: string;
   createdAt: number;
   /** Bytes this entry holds: body, key, fields, wire buffers and a fixed overhead, for the budget. */
   held: number;
   validatedAt: number;
-  /** Second of the Date value in `wire`. */
-  second: number;
-  /** Prebuilt head (+ body) per connection mode (see modeIndex), for `second`. */
-  wire: Array<Buffer | undefined>;
-}
-
-/** What of the site's configuration decides which request fields a reply depends on. */
-export interface KeyPolicy {
-  cors: CorsPolicy | null;
-  /** Whether SPA_FALLBACK is on (then Accept decides between the app's page and a 404). */
-  spa: boolean;
 }
 
 /**
@@ -53,114 +83,9 @@ export interface KeyPolicy {
  * Chosen so that the charge matches what an entry really takes: `npm run cache-overhead` prints
  * both for 20,000 entries shaped like 8 KiB file replies (about 1.6 KB each beyond the body).
  */
-export const ENTRY_OVERHEAD_BYTES = 800;
+export const ENTRY_OVERHEAD_BYTES = 900;
 /** Most entries one cache holds, whatever their size. */
 export const MAX_ENTRIES = 50_000;
-
-/**
- * Field values longer than this are not looked up in the small memo of normalised values (and a
- * memo holds at most MEMO_ENTRIES of them): what a client sends can never grow the memo.
- */
-export const MEMO_VALUE_CHARS = 256;
-export const MEMO_ENTRIES = 256;
-
-/** A small, bounded memo of a pure function of short strings; cleared when full. */
-class Memo {
-  private readonly map = new Map<string, string>();
-  constructor(private readonly fn: (value: string) => string) {}
-  get size(): number {
-    return this.map.size;
-  }
-  get(value: string): string {
-    if (value.length > MEMO_VALUE_CHARS) return this.fn(value);
-    let out = this.map.get(value);
-    if (out === undefined) {
-      if (this.map.size >= MEMO_ENTRIES) this.map.clear();
-      out = this.fn(value);
-      this.map.set(value, out);
-    }
-    return out;
-  }
-}
-
-const profiles = new Memo(encodingProfile);
-const htmlAccepts = new Memo((accept) => (acceptsHtml(accept) ? 'h' : 'n'));
-
-/** Values the two memos hold now (for tests of their bound). */
-export function memoSize(): number {
-  return profiles.size + htmlAccepts.size;
-}
-
-/**
- * The path part of a key: the target's path when it is already normal (starts with `/`, no
- * escape, dot-segment, empty segment, backslash or fragment: the hot case, no allocation), else
- * the decoded, normalised path. Null when the target does not decode (the request fails anyway).
- */
-function keyPath(target: string): string | null {
-  if (target.charCodeAt(0) === 0x2f) {
-    let afterSlash = true;
-    let i = 1;
-    for (; i < target.length; i++) {
-      const c = target.charCodeAt(i);
-      if (c === 0x3f) break; // '?': the query is not part of the key
-      if (c === 0x25 || c === 0x23 || c === 0x5c || (afterSlash && (c === 0x2f || c === 0x2e))) {
-        i = -1;
-        break;
-      }
-      afterSlash = c === 0x2f;
-    }
-    if (i !== -1) return i === target.length ? target : target.slice(0, i);
-  }
-  const decoded = decodeTarget(target);
-  if (typeof decoded === 'number') return null;
-  const { segments, trailingSlash } = decoded;
-  return `/${segments.join('/')}${trailingSlash && segments.length > 0 ? '/' : ''}`;
-}
-
-/**
- * The cache key of a GET/HEAD (method excluded: HEAD differs only in the bytes written), or null
- * when the request carries a field whose effect the cache cannot reproduce (a range, or a
- * precondition that can fail with 412). Repeated fields: the first counts, as in the handler.
- */
-export function cacheKey(target: string, names: readonly string[], values: readonly string[], policy: KeyPolicy): string | null {
-  let encoding: string | undefined;
-  let origin: string | undefined;
-  let accept: string | undefined;
-  for (let i = 0; i < names.length; i++) {
-    switch (names[i]) {
-      case 'accept-encoding':
-        encoding ??= values[i];
-        break;
-      case 'origin':
-        origin ??= values[i];
-        break;
-      case 'accept':
-        accept ??= values[i];
-        break;
-      case 'range':
-      case 'if-range':
-      case 'if-match':
-      case 'if-unmodified-since':
-        return null;
-    }
-  }
-  let key = keyPath(target);
-  if (key === null) return null;
-  if (encoding !== undefined) key += `\ne${profiles.get(encoding)}`;
-  // With a list of origins, an allowed origin is echoed in the reply; any other changes nothing.
-  const { cors } = policy;
-  if (cors !== null && cors.kind === 'list' && origin !== undefined && cors.origins.has(origin)) key += `\no${origin}`;
-  if (policy.spa) key += `\n${accept === undefined ? 'h' : htmlAccepts.get(accept)}`;
-  return key;
-}
-
-/**
- * Index of a connection mode in CachedReply.wire: HEAD or not × keep-alive, close, 1.0
- * keep-alive, for the 200 (0-5) and for its 304 (6-11).
- */
-export function modeIndex(headOnly: boolean, keepAlive: boolean, http10: boolean, notModified = false): number {
-  return (notModified ? 6 : 0) + (headOnly ? 3 : 0) + (!keepAlive ? 1 : http10 ? 2 : 0);
-}
 
 const CACHEABLE_STATUS = new Set([200, 301, 404]);
 const MAX_AGE_MS = 60_000;
@@ -178,10 +103,14 @@ function ownCopy(s: string): string {
   return Buffer.from(s, 'latin1').toString('latin1');
 }
 
-/** Bytes charged for the fields of a reply: their text and a tuple each. */
-function fieldBytes(reply: Reply): number {
+/** Bytes charged for the fields of a reply: their text and a slot each. */
+function fieldBytes(headers: ReplyHeaders): number {
   let n = 0;
-  for (const [name, value] of reply.fields) n += 2 * (name.length + String(value).length) + 32;
+  for (const value of Object.values(headers) as unknown[]) {
+    if (typeof value === 'string') n += 2 * value.length + 32;
+    else if (typeof value === 'number') n += 32;
+    else if (Array.isArray(value)) for (const v of value as unknown[]) n += 2 * (Array.isArray(v) ? (v as string[]).join('').length : String(v).length) + 32;
+  }
   return n;
 }
 
@@ -242,9 +171,9 @@ export class ReplyCache {
   get(key: string, now: number, hasQuery = false): CachedReply | undefined {
     const entry = this.entries.get(key);
     if (entry === undefined) return undefined;
-    if (hasQuery && entry.reply.dependsOnQuery === true) return undefined;
+    if (hasQuery && entry.info.dependsOnQuery === true) return undefined;
     if (now - entry.validatedAt > this.validateMs) {
-      const { version } = entry.reply;
+      const { version } = entry.info;
       if (version === undefined || now - entry.createdAt > MAX_AGE_MS || !this.stillValid(version)) {
         this.remove(key, entry);
         return undefined;
@@ -257,22 +186,26 @@ export class ReplyCache {
   }
 
   /**
-   * Keeps `reply` under `key` if it is cacheable: a 200, 301 or 404 with a whole Buffer body (or
-   * none) of at most CACHE_MAX_FILE_BYTES, and not a reply that depends on a query the request had.
+   * Keeps `reply` under `key` if it is cacheable: its producer said what it depends on (`info`),
+   * it is a 200, 301 or 404 with a whole Buffer body (or none) of at most CACHE_MAX_FILE_BYTES,
+   * and it does not depend on a query the request had. Returns the entry, or null. The reply
+   * object is then the entry's: it gains a wire slot.
    */
-  set(key: string, reply: Reply, now: number, hasQuery = false): void {
-    if (!CACHEABLE_STATUS.has(reply.status) || this.maxBytes === 0) return;
-    if (reply.noStore === true || (hasQuery && reply.dependsOnQuery === true)) return;
+  set(key: string, reply: Reply, info: CacheInfo, now: number, hasQuery = false): CachedReply | null {
+    if (!CACHEABLE_STATUS.has(reply.status) || this.maxBytes === 0) return null;
+    if (hasQuery && info.dependsOnQuery === true) return null;
     const { body } = reply;
-    if (body !== null && !Buffer.isBuffer(body)) return;
+    if (body !== null && !Buffer.isBuffer(body)) return null;
     const size = body === null ? 0 : body.length;
-    if (size > this.maxFileBytes) return;
-    const held = size + 2 * key.length + fieldBytes(reply) + ENTRY_OVERHEAD_BYTES;
-    if (held > this.maxBytes) return;
+    if (size > this.maxFileBytes) return null;
+    const held = size + 2 * key.length + fieldBytes(reply.headers) + ENTRY_OVERHEAD_BYTES;
+    if (held > this.maxBytes) return null;
     const old = this.entries.get(key);
     if (old !== undefined) this.remove(key, old);
     key = ownCopy(key);
-    this.entries.set(key, { key, reply, notModified: null, size, held, createdAt: now, validatedAt: now, second: -1, wire: [] });
+    const entry: CachedReply = { key, reply, info, notModified: null, size, held, createdAt: now, validatedAt: now };
+    reply.wire = new EntryWire((delta) => this.account(entry, delta));
+    this.entries.set(key, entry);
     this.bytes += held;
     // Least recently validated first: Map order is insertion order, and entries are re-inserted
     // whenever they are revalidated, so the oldest keys are the coldest.
@@ -280,27 +213,15 @@ export class ReplyCache {
       if (this.bytes <= this.maxBytes && this.entries.size <= this.maxEntries) break;
       this.remove(oldKey, e);
     }
+    return this.entries.get(key) === entry ? entry : null;
   }
 
-  /** Keeps the 304 answer of `entry` (charged like its fields). */
-  setNotModified(entry: CachedReply, reply: Reply): void {
+  /** Keeps the 304 answer of `entry` (charged like its fields), with a wire slot of its own. */
+  setNotModified(entry: CachedReply, reply: Reply): Reply {
+    reply.wire = new EntryWire((delta) => this.account(entry, delta));
     entry.notModified = reply;
-    this.account(entry, fieldBytes(reply));
-  }
-
-  /** Stores the wire bytes of `entry` for connection mode `mode` (null clears all, for a new second). */
-  setWire(entry: CachedReply, mode: number | null, wire: Buffer | null): void {
-    if (mode === null) {
-      for (const w of entry.wire) if (w !== undefined) this.account(entry, -w.length);
-      entry.wire.length = 0;
-      return;
-    }
-    const old = entry.wire[mode];
-    if (old !== undefined) this.account(entry, -old.length);
-    if (wire !== null) {
-      entry.wire[mode] = wire;
-      this.account(entry, wire.length);
-    }
+    this.account(entry, fieldBytes(reply.headers));
+    return reply;
   }
 
   private account(entry: CachedReply, delta: number): void {

@@ -3,8 +3,8 @@
 // with 20,000 replies shaped like those of 8 KiB files, head prebuilt, all sharing one body, and
 // divides the growth of the V8 heap and of array buffers by the count.
 
-import { replyHead } from '../net/send';
-import type { Reply } from '../static/handler';
+import type { Reply } from '../contract/reply';
+import { replyHead } from '../net/writer';
 import { ReplyCache } from '../static/reply-cache';
 
 const N = 20_000;
@@ -25,21 +25,18 @@ function main(): void {
     const etag = `"2000-${(mtimeMs * 1000).toString(16)}"`;
     const reply: Reply = {
       status: 200,
-      fields: [
-        ['Content-Type', 'application/octet-stream'],
-        ['Last-Modified', new Date(mtimeMs).toUTCString()],
-        ['ETag', etag],
-        ['Cache-Control', 'public, max-age=0'],
-        ['Accept-Ranges', 'bytes'],
-      ],
+      headers: {
+        contentType: 'application/octet-stream',
+        lastModified: new Date(mtimeMs).toUTCString(),
+        etag,
+        cacheControl: 'public, max-age=0',
+        acceptRanges: 'bytes',
+      },
       body,
-      version: { path: `/srv/www/files/f${i}.bin`, dev: 2049, ino: 1000 + i, size: 8192, mtimeMs },
-      validators: { etag, lastModified: mtimeMs },
     };
-    const key = `/files/f${i}.bin`;
-    cache.set(key, reply, 0);
-    const entry = cache.get(key, 1);
-    if (entry !== undefined) cache.setWire(entry, 0, replyHead(reply, true, false));
+    const info = { version: { path: `/srv/www/files/f${i}.bin`, dev: 2049, ino: 1000 + i, size: 8192, mtimeMs }, validators: { etag, lastModified: mtimeMs } };
+    cache.set(`/files/f${i}.bin`, reply, info, 0);
+    reply.wire?.set(0, 0, replyHead(reply, true, false));
   }
   gc();
   const after = process.memoryUsage();

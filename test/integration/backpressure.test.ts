@@ -10,8 +10,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { loadConfig } from '../../src/config';
 import { CLOSING, type Connection } from '../../src/net/connection';
-import { freeChunkCount, MAX_FREE_CHUNKS } from '../../src/net/send';
-import { createPwsServer, type PwsServer } from '../../src/net/server';
+import { createPwsServer, type PwsServer } from '../../src/app';
+import { freeChunkCount, MAX_FREE_CHUNKS } from '../../src/net/writer';
 import { parseResponses } from '../helpers/raw';
 import { makeSite, waitFor } from '../helpers/server';
 

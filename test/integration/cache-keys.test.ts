@@ -9,7 +9,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { loadConfig } from '../../src/config';
-import { createPwsServer, type PwsServer } from '../../src/net/server';
+import { createPwsServer, type PwsServer } from '../../src/app';
 import { etagFor, lastModifiedFor } from '../../src/static/validators';
 import { exchange, get, type Response } from '../helpers/raw';
 import { makeSite } from '../helpers/server';
@@ -31,7 +31,7 @@ afterAll(async () => {
   await new Promise((r) => pws.server.close(r));
 });
 
-const replies = (): PwsServer['ctx']['site']['replies'] => pws.ctx.site.replies;
+const replies = (): PwsServer['site']['replies'] => pws.site.replies;
 
 /** Sends `requests` pipelined on `lanes` connections and returns every response. */
 async function flood(requests: string[], lanes = 4): Promise<Response[]> {

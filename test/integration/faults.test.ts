@@ -8,7 +8,9 @@ import net from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { loadConfig } from '../../src/config';
-import { createPwsServer } from '../../src/net/server';
+import type { Reply } from '../../src/contract/reply';
+import type { Request } from '../../src/contract/request';
+import { createHttpServer } from '../../src/net/server';
 import { exchange, get } from '../helpers/raw';
 import { fdsOn, makeSite, startServer, waitFor, workerPids, type Running, tempDir } from '../helpers/server';
 
@@ -110,11 +112,12 @@ describe('an exception inside a request handler', () => {
     const cwd = tempDir('pws-cwd-');
     const config = loadConfig({ STATIC_DIR: root, PORT: '0', HOST: '127.0.0.1', ACCESS_LOG: 'off' }, cwd);
     let calls = 0;
-    const pws = createPwsServer(config, async (req) => {
+    // /boom rejects (an async handler's failure); /sync throws before any promise exists.
+    const pws = createHttpServer(config, (req: Request): Reply | Promise<Reply> => {
       calls++;
-      if (req.target.segments[0] === 'boom') throw new Error('kaboom in handler');
-      if (req.target.segments[0] === 'sync') throw new TypeError('synchronous kaboom');
-      return { status: 200, fields: [['Content-Type', 'text/plain']], body: Buffer.from('fine') };
+      if (req.target === '/boom') return Promise.reject(new Error('kaboom in handler'));
+      if (req.target === '/sync') throw new TypeError('synchronous kaboom');
+      return { status: 200, headers: { contentType: 'text/plain' }, body: Buffer.from('fine') };
     });
     const errors: string[] = [];
     const write = process.stderr.write.bind(process.stderr);

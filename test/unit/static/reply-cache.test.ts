@@ -1,99 +1,36 @@
-// The hot cache: what its keys are made of, which replies it takes, validation time, and a budget
-// that counts keys, fields and overhead as well as bodies.
+// The hot cache: which replies it takes, validation time, the wire slots it lends writers, and a
+// budget that counts keys, fields and overhead as well as bodies.
 
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import { describe, expect, it } from '@jest/globals';
-import { parseCors } from '../../../src/site/cors';
-import type { Reply } from '../../../src/static/handler';
-import { cacheKey, ENTRY_OVERHEAD_BYTES, MEMO_ENTRIES, MEMO_VALUE_CHARS, memoSize, modeIndex, ReplyCache, type KeyPolicy } from '../../../src/static/reply-cache';
+import type { Reply } from '../../../src/contract/reply';
+import { ENTRY_OVERHEAD_BYTES, ReplyCache } from '../../../src/static/reply-cache';
 
-const reply = (status: number, body: Buffer | null): Reply => ({ status, fields: [['Content-Type', 'text/plain']], body });
-const plain: KeyPolicy = { cors: null, spa: false };
+const reply = (status: number, body: Buffer | null): Reply => ({ status, headers: { contentType: 'text/plain' }, body });
+/** Bytes the cache charges for the fields of `reply` above: one string of 10 characters. */
+const FIELDS = 2 * 'text/plain'.length + 32;
 const cache = (maxBytes: number, maxFileBytes = 1 << 16, extra: Partial<ConstructorParameters<typeof ReplyCache>[0]> = {}): ReplyCache =>
   new ReplyCache({ maxBytes, maxFileBytes, validateMs: 1000, ...extra });
-
-describe('cacheKey', () => {
-  it('is the path alone for a request with no field a reply depends on', () => {
-    expect(cacheKey('/a', ['host', 'user-agent', 'if-none-match', 'if-modified-since'], ['x', 'y', '"e"', 'd'], plain)).toBe('/a');
-  });
-
-  it('leaves the query out', () => {
-    expect(cacheKey('/a?x=1', [], [], plain)).toBe('/a');
-    expect(cacheKey(`/nope?${'a'.repeat(8000)}`, [], [], plain)).toBe('/nope');
-  });
-
-  it('normalises the path: escapes, dot-segments, empty segments and absolute form give one key', () => {
-    for (const t of ['/a/b', '/a/%62', '/a/./b', '/a/x/../b', '//a//b', 'http://h/a/b', '/a/b#frag', '/%61/b?q']) {
-      expect(cacheKey(t, [], [], plain)).toBe('/a/b');
-    }
-    expect(cacheKey('/a/', [], [], plain)).toBe('/a/');
-    expect(cacheKey('/a%3Fb', [], [], plain)).toBe('/a?b'); // a file named "a?b", not "/a" with a query
-    expect(cacheKey('/../x', [], [], plain)).toBeNull(); // 400 anyway
-    expect(cacheKey('/a%00', [], [], plain)).toBeNull();
-  });
-
-  it('keys Accept-Encoding by what negotiation reads of it, not by its bytes', () => {
-    const key = (ae: string): string | null => cacheKey('/a', ['accept-encoding'], [ae], plain);
-    expect(key('gzip, br')).toBe(key('br,gzip'));
-    expect(key('gzip, deflate, br, zstd')).toBe(key('br, gzip, x-unknown-1'));
-    expect(key(`gzip, x-${'e'.repeat(5000)}`)).toBe(key('gzip'));
-    expect(key('gzip')).not.toBe(key('br'));
-    expect(key('gzip;q=0.5, br')).not.toBe(key('gzip, br'));
-    expect(key('identity;q=0')).not.toBe(key(''));
-  });
-
-  it('keys Origin only where CORS echoes it, and Accept only where SPA_FALLBACK reads it', () => {
-    const list: KeyPolicy = { cors: parseCors('https://a.example'), spa: false };
-    expect(cacheKey('/a', ['origin'], ['https://a.example'], list)).toBe('/a\nohttps://a.example');
-    expect(cacheKey('/a', ['origin'], ['https://evil.example'], list)).toBe('/a');
-    expect(cacheKey('/a', ['origin'], ['https://a.example'], { cors: parseCors('*'), spa: false })).toBe('/a');
-    expect(cacheKey('/a', ['origin', 'accept'], ['https://a.example', 'text/html'], plain)).toBe('/a');
-    const spa: KeyPolicy = { cors: null, spa: true };
-    expect(cacheKey('/a', ['accept'], ['text/html,*/*;q=0.8'], spa)).toBe(cacheKey('/a', [], [], spa));
-    expect(cacheKey('/a', ['accept'], ['image/png'], spa)).not.toBe(cacheKey('/a', [], [], spa));
-  });
-
-  it('memoises at most MEMO_ENTRIES values per field, and never a long one', () => {
-    const spa: KeyPolicy = { cors: null, spa: true };
-    for (let i = 0; i < 5000; i++) cacheKey('/a', ['accept-encoding', 'accept'], [`gzip, x-${i}`, `text/html, x/${i}`], spa);
-    expect(memoSize()).toBeLessThanOrEqual(2 * MEMO_ENTRIES);
-    const before = memoSize();
-    for (let i = 0; i < 100; i++) cacheKey('/a', ['accept-encoding'], [`gzip, x-${'l'.repeat(MEMO_VALUE_CHARS)}-${i}`], plain);
-    expect(memoSize()).toBeLessThanOrEqual(Math.max(before, 2 * MEMO_ENTRIES));
-  });
-
-  it('refuses requests with ranges or preconditions that can fail', () => {
-    for (const name of ['range', 'if-range', 'if-match', 'if-unmodified-since']) expect(cacheKey('/a', ['host', name], ['x', 'v'], plain)).toBeNull();
-  });
-});
-
-describe('modeIndex', () => {
-  it('gives twelve distinct modes: HEAD or not × three connection modes × 200 or its 304', () => {
-    const modes = new Set<number>();
-    for (const h of [false, true]) for (const k of [false, true]) for (const t of [false, true]) for (const n of [false, true]) modes.add(modeIndex(h, k, t, n));
-    expect(modes.size).toBe(12);
-  });
-});
 
 describe('ReplyCache', () => {
   it('keeps 200, 301 and 404 replies with buffer bodies, nothing else', () => {
     const c = cache(1 << 20);
-    c.set('a', reply(200, Buffer.from('x')), 0);
-    c.set('b', reply(304, null), 0);
-    c.set('c', reply(500, Buffer.from('x')), 0);
-    c.set('d', reply(206, Buffer.from('x')), 0);
-    c.set('e', reply(200, Buffer.alloc(1 << 17)), 0); // over the file limit
-    c.set('f', reply(404, Buffer.from('x')), 0);
+    c.set('a', reply(200, Buffer.from('x')), {}, 0);
+    c.set('b', reply(304, null), {}, 0);
+    c.set('c', reply(500, Buffer.from('x')), {}, 0);
+    c.set('d', reply(206, Buffer.from('x')), {}, 0);
+    c.set('e', reply(200, Buffer.alloc(1 << 17)), {}, 0); // over the file limit
+    c.set('f', reply(404, Buffer.from('x')), {}, 0);
     expect(['a', 'b', 'c', 'd', 'e', 'f'].map((k) => c.get(k, 10) !== undefined)).toEqual([true, false, false, false, false, true]);
   });
 
   it('keeps a reply that depends on the query only for requests without one, and gives it only to those', () => {
     const c = cache(1 << 20);
-    const redirect: Reply = { ...reply(301, null), dependsOnQuery: true };
-    c.set('/d', redirect, 0, true);
+    const redirect = reply(301, null);
+    c.set('/d', redirect, { dependsOnQuery: true }, 0, true);
     expect(c.get('/d', 1)).toBeUndefined();
-    c.set('/d', redirect, 0, false);
+    c.set('/d', redirect, { dependsOnQuery: true }, 0, false);
     expect(c.get('/d', 1)).toBeDefined();
     expect(c.get('/d', 1, true)).toBeUndefined();
     expect(c.count).toBe(1);
@@ -101,35 +38,39 @@ describe('ReplyCache', () => {
 
   it('forgets an entry once it is older than the validation time', () => {
     const c = cache(1 << 20);
-    c.set('a', reply(200, Buffer.from('x')), 5000);
+    c.set('a', reply(200, Buffer.from('x')), {}, 5000);
     expect(c.get('a', 6000)).toBeDefined();
     expect(c.get('a', 6001)).toBeUndefined();
     expect(c.count).toBe(0);
   });
 
-  it('charges each entry its body, key, fields and a fixed overhead, wire bytes included', () => {
+  it('charges each entry its body, key, fields and a fixed overhead, and the wire bytes a writer keeps in it', () => {
     const c = cache(1 << 20);
     const key = 'k'.repeat(1000);
-    c.set(key, reply(200, Buffer.alloc(100)), 0);
-    const fields = 2 * ('Content-Type'.length + 'text/plain'.length) + 32;
-    expect(c.byteSize).toBe(100 + 2 * key.length + fields + ENTRY_OVERHEAD_BYTES);
-    const entry = c.get(key, 1);
-    if (entry === undefined) throw new Error('entry missing');
-    c.setWire(entry, 0, Buffer.alloc(300));
-    expect(c.byteSize).toBe(100 + 2000 + fields + ENTRY_OVERHEAD_BYTES + 300);
-    c.setWire(entry, null, null);
-    expect(c.byteSize).toBe(100 + 2000 + fields + ENTRY_OVERHEAD_BYTES);
+    const r = reply(200, Buffer.alloc(100));
+    c.set(key, r, {}, 0);
+    expect(c.byteSize).toBe(100 + 2 * key.length + FIELDS + ENTRY_OVERHEAD_BYTES);
+    const wire = r.wire;
+    if (wire === undefined) throw new Error('a cached reply has a wire slot');
+    wire.set(0, 7, Buffer.alloc(300));
+    wire.set(3, 7, Buffer.alloc(200));
+    expect(wire.get(0, 7)?.length).toBe(300);
+    expect(c.byteSize).toBe(100 + 2000 + FIELDS + ENTRY_OVERHEAD_BYTES + 500);
+    // A new second: the heads of the last one are dropped (their Date is stale) and uncharged.
+    expect(wire.get(0, 8)).toBeUndefined();
+    wire.set(0, 8, Buffer.alloc(250));
+    expect(c.byteSize).toBe(100 + 2000 + FIELDS + ENTRY_OVERHEAD_BYTES + 250);
   });
 
   it('evicts the least recently validated entries past its byte budget', () => {
-    const per = 1000 + 2 + 2 * 22 + 32 + ENTRY_OVERHEAD_BYTES; // body, one-letter key, fields, overhead
+    const per = 1000 + 2 + FIELDS + ENTRY_OVERHEAD_BYTES; // body, one-letter key, fields, overhead
     const c = cache(3 * per, 2000);
-    c.set('a', reply(200, Buffer.alloc(1000)), 0);
-    c.set('b', reply(200, Buffer.alloc(1000)), 0);
-    c.set('a', reply(200, Buffer.alloc(1000)), 1); // set again: now the newest
-    c.set('c', reply(200, Buffer.alloc(1000)), 2);
+    c.set('a', reply(200, Buffer.alloc(1000)), {}, 0);
+    c.set('b', reply(200, Buffer.alloc(1000)), {}, 0);
+    c.set('a', reply(200, Buffer.alloc(1000)), {}, 1); // set again: now the newest
+    c.set('c', reply(200, Buffer.alloc(1000)), {}, 2);
     expect(c.byteSize).toBe(3 * per);
-    c.set('d', reply(200, Buffer.alloc(1000)), 4); // evicts b
+    c.set('d', reply(200, Buffer.alloc(1000)), {}, 4); // evicts b
     expect(['a', 'b', 'c', 'd'].map((k) => c.get(k, 5) !== undefined)).toEqual([true, false, true, true]);
     expect(c.byteSize).toBe(3 * per);
   });
@@ -137,12 +78,12 @@ describe('ReplyCache', () => {
   it('holds no more than its budget however long the keys, and no more than its entry cap', () => {
     const budget = 1 << 20;
     const c = cache(budget);
-    for (let i = 0; i < 2000; i++) c.set(`/nope/${i}/${'a'.repeat(8000)}`, reply(404, Buffer.from('gone')), i);
+    for (let i = 0; i < 2000; i++) c.set(`/nope/${i}/${'a'.repeat(8000)}`, reply(404, Buffer.from('gone')), {}, i);
     expect(c.byteSize).toBeLessThanOrEqual(budget);
     expect(c.count).toBeLessThan(2000);
     expect(c.count).toBeGreaterThan(0);
     const capped = cache(1 << 30, 1 << 16, { maxEntries: 100 });
-    for (let i = 0; i < 1000; i++) capped.set(`/k${i}`, reply(404, null), i);
+    for (let i = 0; i < 1000; i++) capped.set(`/k${i}`, reply(404, null), {}, i);
     expect(capped.count).toBe(100);
   });
 
@@ -156,7 +97,7 @@ describe('ReplyCache', () => {
     for (let i = 0; i < 2000; i++) {
       // As the parser makes a target: a fresh latin1 string, here with an 8 KB query.
       const target = Buffer.from(`/nonexistent-path-${i}?${'a'.repeat(8000)}`, 'latin1').toString('latin1');
-      c.set(c.keyOf(target, [], []) as string, reply(404, null), 0);
+      c.set(c.keyOf(target, [], []) as string, reply(404, null), {}, 0);
     }
     gc();
     const perEntry = (process.memoryUsage().heapUsed - before) / 2000;
@@ -167,8 +108,8 @@ describe('ReplyCache', () => {
 
   it('refuses an entry larger than the whole budget instead of emptying the cache for it', () => {
     const c = cache(4096);
-    c.set('small', reply(200, Buffer.alloc(10)), 0);
-    c.set('k'.repeat(3000), reply(404, null), 0);
+    c.set('small', reply(200, Buffer.alloc(10)), {}, 0);
+    c.set('k'.repeat(3000), reply(404, null), {}, 0);
     expect(c.get('small', 1)).toBeDefined();
     expect(c.count).toBe(1);
   });
@@ -183,8 +124,8 @@ describe('ReplyCache', () => {
         return valid;
       },
     });
-    c.set('a', { ...reply(200, Buffer.from('x')), version }, 0);
-    c.set('n', reply(404, Buffer.from('gone')), 0);
+    c.set('a', reply(200, Buffer.from('x')), { version }, 0);
+    c.set('n', reply(404, Buffer.from('gone')), {}, 0);
     expect(c.get('a', 500)).toBeDefined();
     expect(checked).toEqual([]); // fresh: no check at all
     expect(c.get('a', 1500)).toBeDefined();
@@ -194,7 +135,7 @@ describe('ReplyCache', () => {
     expect(c.get('n', 1500)).toBeUndefined(); // no version: dropped when stale
     valid = false;
     expect(c.get('a', 2600)).toBeUndefined(); // the file changed
-    c.set('a', { ...reply(200, Buffer.from('x')), version }, 3000);
+    c.set('a', reply(200, Buffer.from('x')), { version }, 3000);
     valid = true;
     expect(c.get('a', 3000 + 59_999)).toBeDefined();
     expect(c.get('a', 3000 + 60_001 + 1001)).toBeUndefined(); // past the maximum age
@@ -203,7 +144,7 @@ describe('ReplyCache', () => {
   it('is off with a zero budget', () => {
     const c = cache(0);
     expect(c.enabled).toBe(false);
-    c.set('a', reply(200, Buffer.from('x')), 0);
+    c.set('a', reply(200, Buffer.from('x')), {}, 0);
     expect(c.get('a', 0)).toBeUndefined();
   });
 });

@@ -1,0 +1,23 @@
+// HEALTH_PATH: the load balancer's probe, answered before anything else — 200 while serving,
+// 503 once the worker drains, so that traffic moves away before it stops.
+
+import type { Reply } from '../contract/reply';
+import type { Handler } from '../contract/request';
+
+const OK: Reply = { status: 200, headers: { contentType: 'text/plain; charset=utf-8', cacheControl: 'no-store' }, body: Buffer.from('ok\n') };
+const DRAINING: Reply = { status: 503, headers: { contentType: 'text/plain; charset=utf-8', cacheControl: 'no-store' }, body: Buffer.from('draining\n') };
+
+/** The path of an origin-form target, without its query. */
+function targetPath(target: string): string {
+  const q = target.indexOf('?');
+  return q === -1 ? target : target.slice(0, q);
+}
+
+/** `next`, except for GET/HEAD of `path` (null: no health path). */
+export function withHealth(path: string | null, isDraining: () => boolean, next: Handler): Handler {
+  if (path === null) return next;
+  return (req) => {
+    if ((req.method === 'GET' || req.method === 'HEAD') && targetPath(req.target) === path) return isDraining() ? DRAINING : OK;
+    return next(req);
+  };
+}

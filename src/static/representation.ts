@@ -1,0 +1,77 @@
+// Which representation of a file to send for Accept-Encoding (RFC 9110 §12.5.3): the identity
+// bytes, a precompressed sibling (`file.br`, `file.gz`), or bytes compressed here and cached.
+
+import type { HeaderLookup } from '../http/conditional';
+import { chooseEncoding, mentions, type Encoding } from '../http/negotiate';
+import type { Coding } from './compress';
+import { openUnder, readWhole, type Opened } from './files';
+import type { Site } from './site';
+import { etagFor } from './validators';
+
+export type OpenFile = Extract<Opened, { kind: 'file' }>;
+
+/** One representation of a file. */
+export interface Representation {
+  file: OpenFile;
+  encoding: Coding | null;
+  etag: string;
+  /** Set when the bytes were compressed here; the file handle is then only the source. */
+  bytes: Buffer | null;
+}
+
+export interface Negotiated {
+  rep: Representation;
+  /** Whether precompressed siblings exist (the answer then varies on Accept-Encoding). */
+  siblings: boolean;
+  /** Sent uncompressed for want of memory: not to be cached for everyone who asked the same. */
+  degraded: boolean;
+  /** Sibling files opened, for the caller to close (all but the one it sends). */
+  opened: OpenFile[];
+}
+
+export function identityOf(file: OpenFile): Representation {
+  return { file, encoding: null, etag: etagFor(file.size, file.mtimeMs), bytes: null };
+}
+
+const suffix = (coding: Coding): string => (coding === 'br' ? '-br' : '-gz');
+
+/**
+ * Chooses among identity, precompressed siblings and on-the-fly compression. Returns null when
+ * the client accepts none (e.g. `identity;q=0` with nothing compressed to offer).
+ */
+export async function negotiate(header: HeaderLookup, site: Site, file: OpenFile, segments: readonly string[], compressible: boolean): Promise<Negotiated | null> {
+  const identity = identityOf(file);
+  const ae = header('accept-encoding');
+  if (ae === undefined) return { rep: identity, siblings: false, degraded: false, opened: [] };
+  const { options } = site;
+  const found = new Map<Coding, OpenFile>();
+  const opened: OpenFile[] = [];
+  // Siblings are looked for only when the client could take them, decided on the parsed header
+  // as the reply cache's key is (encodingProfile): one profile, one set of siblings, one Vary.
+  const last = segments[segments.length - 1] ?? '';
+  for (const [coding, ext] of [['br', '.br'], ['gzip', '.gz']] as const) {
+    if (!mentions(ae, coding)) continue;
+    const sib = openUnder(site.rootReal, [...segments.slice(0, -1), last + ext]);
+    if (sib.kind === 'file') {
+      opened.push(sib);
+      found.set(coding, sib);
+    }
+  }
+  const onTheFly = options.compression && compressible && file.size >= options.compressionMinBytes && file.size <= options.compressionMaxBytes;
+  const available: Encoding[] = [];
+  for (const coding of ['br', 'gzip'] as const) if (found.has(coding) || onTheFly) available.push(coding);
+  const choice = chooseEncoding(ae, available);
+  if (choice === null) return null;
+  const siblings = found.size > 0;
+  if (choice === 'identity') return { rep: identity, siblings, degraded: false, opened };
+  const sib = found.get(choice);
+  if (sib !== undefined) {
+    return { rep: { file: sib, encoding: choice, etag: etagFor(sib.size, sib.mtimeMs, suffix(choice)), bytes: null }, siblings, degraded: false, opened };
+  }
+  const bytes = await site.compressed.get(`${file.realPath}\0${identity.etag}`, choice, () => Promise.resolve(readWhole(file.handle)));
+  // Not kept: the compression cache's budget is taken by results still being sent. The file goes
+  // out uncompressed rather than as bytes no budget counts (RFC 9110 §12.5.3 allows disregarding
+  // Accept-Encoding; this happens only under such load).
+  if (bytes === null) return { rep: identity, siblings, degraded: true, opened };
+  return { rep: { file, encoding: choice, etag: etagFor(file.size, file.mtimeMs, suffix(choice)), bytes }, siblings, degraded: false, opened };
+}

@@ -1,0 +1,39 @@
+// What the static handler serves from: the root, the site options, the caches and the boundary.
+
+import crypto from 'node:crypto';
+import type { Config } from '../config';
+import { CompressionCache } from './compress';
+import type { ReplyCache } from './reply-cache';
+
+/** The site options of the Config that the static handler reads. */
+export type SiteOptions = Pick<
+  Config,
+  | 'cacheControl'
+  | 'immutablePattern'
+  | 'spaFallback'
+  | 'directoryListing'
+  | 'cors'
+  | 'headerRules'
+  | 'compression'
+  | 'compressionMinBytes'
+  | 'compressionMaxBytes'
+  | 'maxRanges'
+  | 'cacheMaxFileBytes'
+>;
+
+export interface Site {
+  /** Real path of STATIC_DIR (symlinks resolved once at start). */
+  rootReal: string;
+  options: SiteOptions;
+  compressed: CompressionCache;
+  /** multipart/byteranges boundary, random per worker. */
+  boundary: string;
+  replies: ReplyCache;
+}
+
+/** Files up to this size are read whole and sent with their head in one write (larger ones too when cacheable). */
+export const SMALL_FILE_BYTES = 64 * 1024;
+
+export function createSite(rootReal: string, options: SiteOptions, compressionCacheBytes: number, replies: ReplyCache): Site {
+  return { rootReal, options, compressed: new CompressionCache(compressionCacheBytes), boundary: crypto.randomBytes(12).toString('hex'), replies };
+}
