@@ -7,7 +7,7 @@ import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
   // static/ is the demo site PWS serves (browser code), not PWS's own code.
-  { ignores: ['dist/', 'node_modules/', 'test-artifacts/', 'coverage/', 'static/'] },
+  { ignores: ['dist/', 'build/', 'node_modules/', 'test-artifacts/', 'coverage/', 'static/'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   comments.recommended,

@@ -82,9 +82,10 @@ export function parseCli(argv: readonly string[]): CliResult {
     // parseArgs explains itself at length; its first sentence names the problem.
     return {
       kind: 'error',
-      message: String((err as Error).message)
-        .split('\n')[0]
-        .split('. ')[0],
+      message:
+        String((err as Error).message)
+          .split('\n')[0]
+          ?.split('. ')[0] ?? 'bad arguments',
     };
   }
   const { values, positionals } = parsed;
@@ -98,7 +99,8 @@ export function parseCli(argv: readonly string[]): CliResult {
     env[name] = value;
     fromFlag[name] = flag;
   };
-  if (positionals.length === 1) set('STATIC_DIR', positionals[0], '[dir]');
+  const [dir] = positionals;
+  if (dir !== undefined) set('STATIC_DIR', dir, '[dir]');
   for (const [flag, name] of Object.entries(STRING_FLAGS)) {
     const value = values[flag as keyof typeof values];
     if (typeof value === 'string') {

@@ -6,7 +6,7 @@ import path from 'node:path';
 import tls from 'node:tls';
 import dotenv from 'dotenv';
 import { parseCors, type CorsPolicy } from './site/cors';
-import { globToRegExp } from './site/glob';
+import { globPattern, type PathPattern } from './site/glob';
 import { parseHeadersFile, type HeaderRule } from './site/headers-file';
 
 export interface Config {
@@ -27,7 +27,7 @@ export interface Config {
   /** Cache-Control of every file response not matched by immutablePattern. */
   cacheControl: string;
   /** Decoded URL paths that get `public, max-age=31536000, immutable`; null when off. */
-  immutablePattern: RegExp | null;
+  immutablePattern: PathPattern | null;
   /** Path segments (under the root) of the SPA fallback file; null when off. */
   spaFallback: string[] | null;
   directoryListing: boolean;
@@ -65,7 +65,19 @@ export interface Config {
 }
 
 /** A configuration mistake: its message is the one line shown to the operator. */
-export class ConfigError extends Error {}
+export class ConfigError extends Error {
+  /**
+   * `variable` is the variable at fault, when there is one (the CLI then names its flag instead);
+   * `value` the value it had, and `why` what it accepts.
+   */
+  constructor(
+    readonly variable: string | null,
+    readonly value: string,
+    readonly why: string,
+  ) {
+    super(variable === null ? why : `${variable}=${JSON.stringify(value)} is invalid: ${why}`);
+  }
+}
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -130,8 +142,8 @@ export function readEnvFile(dir: string, named?: string): Record<string, string>
     text = fs.readFileSync(file, 'utf8');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT' && !named) return {};
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new ConfigError(`ENV_FILE=${JSON.stringify(named)} is invalid: ${file} does not exist`);
-    throw new ConfigError(`cannot read ${file}: ${(err as Error).message}`);
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new ConfigError('ENV_FILE', named ?? '', `${file} does not exist`);
+    throw new ConfigError(null, '', `cannot read ${file}: ${(err as Error).message}`);
   }
   return dotenv.parse(text);
 }
@@ -153,7 +165,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
   const int = (name: string, min: number, max: number, accepts: string): number => {
     const value = raw(name);
     const n = /^\d{1,15}$/.test(value) ? Number(value) : NaN;
-    if (!(n >= min && n <= max)) throw new ConfigError(`${name}=${JSON.stringify(value)} is invalid: ${accepts}`);
+    if (!(n >= min && n <= max)) throw new ConfigError(name, value, accepts);
     return n;
   };
 
@@ -167,7 +179,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
   } catch {
     isDir = false;
   }
-  if (!isDir) throw new ConfigError(`STATIC_DIR=${JSON.stringify(raw('STATIC_DIR'))} is invalid: ${staticDir} is not an existing folder`);
+  if (!isDir) throw new ConfigError('STATIC_DIR', raw('STATIC_DIR'), `${staticDir} is not an existing folder`);
 
   const host = raw('HOST');
   const ms = (name: string): number => int(name, 1, 86_400_000, 'expected milliseconds from 1 to 86400000');
@@ -175,16 +187,16 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     const value = raw(name).toLowerCase();
     if (value === 'on' || value === 'true' || value === '1') return true;
     if (value === 'off' || value === 'false' || value === '0') return false;
-    throw new ConfigError(`${name}=${JSON.stringify(raw(name))} is invalid: expected on or off`);
+    throw new ConfigError(name, raw(name), 'expected on or off');
   };
   const fail = (name: string, why: string): never => {
-    throw new ConfigError(`${name}=${JSON.stringify(raw(name))} is invalid: ${why}`);
+    throw new ConfigError(name, raw(name), why);
   };
 
   const cacheControl = raw('CACHE_CONTROL');
   if (/[\x00-\x1f\x7f]/.test(cacheControl)) fail('CACHE_CONTROL', 'control characters are not allowed');
 
-  let immutablePattern: RegExp | null = null;
+  let immutablePattern: PathPattern | null = null;
   const immutable = raw('IMMUTABLE_PATTERN');
   if (immutable.length > 2 && immutable.startsWith('/') && immutable.endsWith('/')) {
     try {
@@ -193,7 +205,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
       fail('IMMUTABLE_PATTERN', (err as Error).message);
     }
   } else if (immutable !== '') {
-    immutablePattern = globToRegExp(immutable);
+    immutablePattern = globPattern(immutable);
   }
 
   let spaFallback: string[] | null = null;

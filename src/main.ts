@@ -33,10 +33,9 @@ function configOrExit(flags: Record<string, string>, fromFlag: Record<string, st
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
     // A bad flag value is a usage error (exit 2); a bad environment or .env value, exit 1.
-    const variable = /^([A-Z_]+)=/.exec(err.message)?.[1];
-    const flag = variable === undefined ? undefined : fromFlag[variable];
+    const flag = err.variable === null ? undefined : fromFlag[err.variable];
     if (flag !== undefined) {
-      process.stderr.write(`pws: ${flag} ${err.message.slice(err.message.indexOf('=') + 1)}\nTry 'pws --help' for the options.\n`);
+      process.stderr.write(`pws: ${flag} ${JSON.stringify(err.value)} is invalid: ${err.why}\nTry 'pws --help' for the options.\n`);
       process.exit(2);
     }
     process.stderr.write(`pws: ${err.message}\n`);

@@ -6,7 +6,7 @@ import os from 'node:os';
 import type { Config } from '../config';
 import { log } from '../log';
 import { VERSION } from '../version';
-import { LISTEN_ERROR, LISTENING, SHUTDOWN } from './worker';
+import { SHUTDOWN, workerMessage } from './messages';
 
 /** First respawn is immediate; each crash within STABLE_MS of the last doubles the wait, up to the cap. */
 const BACKOFF_BASE_MS = 100;
@@ -60,13 +60,11 @@ export function runPrimary(config: Config, workerEnv: Record<string, string> = {
   const fork = (): Worker => {
     const worker = cluster.fork(env);
     worker.once('pws-listening', announce);
-    worker.on('message', (msg: unknown) => {
-      if (typeof msg === 'object' && msg !== null && (msg as { type?: unknown }).type === LISTENING) {
-        worker.emit('pws-listening', (msg as { port: number }).port);
-        return;
-      }
-      if (typeof msg === 'object' && msg !== null && (msg as { type?: unknown }).type === LISTEN_ERROR) {
-        process.stderr.write(`pws: ${String((msg as { message?: unknown }).message)}\n`);
+    worker.on('message', (raw: unknown) => {
+      const msg = workerMessage(raw);
+      if (msg?.type === 'pws:listening') worker.emit('pws-listening', msg.port);
+      if (msg?.type === 'pws:listen-error') {
+        process.stderr.write(`pws: ${msg.message}\n`);
         for (const w of Object.values(cluster.workers ?? {})) w?.process.kill('SIGKILL');
         process.exit(1);
       }

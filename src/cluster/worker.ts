@@ -6,13 +6,7 @@ import { createPwsServer } from '../app';
 import { createHttpServer, type HttpServer } from '../net/server';
 import { withMethods } from '../site/methods';
 import { redirectToHttps } from '../site/redirect';
-
-/** Message a worker sends its primary when it cannot listen (the primary exits with it). */
-export const LISTEN_ERROR = 'pws:listen-error';
-/** Message a worker sends its primary once its main server listens, with the port it got. */
-export const LISTENING = 'pws:listening';
-/** Message a primary sends a worker (pm2 sends the same string) to start a graceful drain. */
-export const SHUTDOWN = 'shutdown';
+import { SHUTDOWN, tellPrimary } from './messages';
 
 /** When the primary vanishes, workers must not outlive it by more than this. */
 const ORPHAN_DRAIN_MS = 1000;
@@ -24,7 +18,10 @@ export function runWorker(config: Config): void {
   if (config.httpRedirectPort !== null) {
     const redirect = createHttpServer(
       { ...config, accessLog: 'off' },
-      withMethods(config, redirectToHttps(() => port)),
+      withMethods(
+        config,
+        redirectToHttps(() => port),
+      ),
       true,
     );
     redirect.server.on('error', (err: NodeJS.ErrnoException) => {
@@ -53,16 +50,13 @@ export function runWorker(config: Config): void {
       err.code === 'EADDRINUSE'
         ? `port ${config.port} is already in use; choose another with --port <n> (or PORT=<n>)`
         : `cannot listen on ${config.host ?? '*'}:${config.port}: ${err.message}`;
-    if (process.send) process.send({ type: LISTEN_ERROR, message }, () => process.exit(1));
-    else {
-      log.error(message);
-      process.exit(1);
-    }
+    if (!process.send) log.error(message);
+    tellPrimary({ type: 'pws:listen-error', message }, () => process.exit(1));
   });
   pws.server.listen({ port: config.port, host: config.host }, () => {
     listening = true;
     port = (pws.server.address() as { port: number }).port;
-    process.send?.({ type: LISTENING, port });
+    tellPrimary({ type: 'pws:listening', port });
     // pm2's wait_ready: this instance is online only now that it can serve.
     process.send?.('ready');
   });

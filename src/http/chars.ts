@@ -29,8 +29,13 @@ export const TARGET = table((c) => c > 0x20 && c < 0x7f);
 /** Host header bytes (RFC 3986 reg-name / IP-literal / port): no "/", "@", "?", "#" or space. */
 export const HOST = table((c) => DIGIT(c) || ALPHA(c) || "-._~!$&'()*+,;=:[]%".includes(String.fromCharCode(c)));
 
-/** Value of a hex digit, or -1. */
+/** Value of a hex digit, or -1 (indexed by a byte). */
 export const HEX = new Int8Array(256).fill(-1);
+
+/** Value of the hex digit with char code `c`, or -1 (for any c, not only bytes). */
+export function hexValue(c: number): number {
+  return c > 0xff ? -1 : (HEX[c] ?? -1);
+}
 for (let c = 0; c < 10; c++) HEX[0x30 + c] = c;
 for (let c = 0; c < 6; c++) {
   HEX[0x41 + c] = 10 + c;

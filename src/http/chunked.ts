@@ -3,7 +3,7 @@
 // PWS never uses a request body, but it must know precisely where one ends so the next request
 // on the connection starts at the right byte. The decoder discards data; it only tracks framing.
 
-import { COLON, CR, FIELD_VALUE, HEX, LF, TOKEN } from './chars';
+import { COLON, CR, FIELD_VALUE, hexValue, LF, TOKEN } from './chars';
 import { E } from './errors';
 
 const SIZE = 0;
@@ -61,11 +61,11 @@ export class ChunkedDecoder {
   feed(buf: Buffer, start: number, end: number): number {
     let p = start;
     while (p < end && this.state !== DONE) {
-      const c = buf[p];
+      const c = buf[p]!;
       if (this.state < SIZE_LF && c !== CR && ++this.lineBytes > MAX_CHUNK_LINE_BYTES) return E.CHUNK_LINE_TOO_LONG;
       switch (this.state) {
         case SIZE: {
-          const h = HEX[c];
+          const h = hexValue(c);
           if (h >= 0) {
             if (++this.digits > MAX_SIZE_DIGITS) return E.CHUNK_INVALID;
             this.size = this.size * 16 + h;

@@ -25,16 +25,23 @@ const IMF = /^[A-Z][a-z]{2}, (\d{2}) ([A-Z][a-z]{2}) (\d{4}) (\d{2}):(\d{2}):(\d
  */
 export function parseHttpDate(value: string): number {
   let m = IMF.exec(value);
-  if (m) return utc(+m[3], m[2], +m[1], +m[4], +m[5], +m[6]);
+  if (m) {
+    const [, day = '', month = '', year = '', h = '', min = '', sec = ''] = m;
+    return utc(+year, month, +day, +h, +min, +sec);
+  }
   m = RFC850.exec(value);
   if (m) {
+    const [, day = '', month = '', yy = '', h = '', min = '', sec = ''] = m;
     // Two-digit years: a year more than 50 years in the future is taken as the past century.
-    let year = 2000 + +m[3];
+    let year = 2000 + +yy;
     if (year > new Date().getUTCFullYear() + 50) year -= 100;
-    return utc(year, m[2], +m[1], +m[4], +m[5], +m[6]);
+    return utc(year, month, +day, +h, +min, +sec);
   }
   m = ASCTIME.exec(value);
-  if (m) return utc(+m[6], m[1], +m[2].trim(), +m[3], +m[4], +m[5]);
+  if (m) {
+    const [, month = '', day = '', h = '', min = '', sec = '', year = ''] = m;
+    return utc(+year, month, +day.trim(), +h, +min, +sec);
+  }
   return NaN;
 }
 

@@ -5,7 +5,7 @@
 // `//evil.example/..%2fsub/` it is a network-path reference that every browser resolves to
 // another host (an open redirect), and raw `<`, `>` or `"` in it is markup in a redirect page.
 
-import { HEX } from './chars';
+import { hexValue } from './chars';
 
 /**
  * Bytes that stand for themselves in a path segment (RFC 3986 §3.3 pchar without "%"):
@@ -57,8 +57,7 @@ export function safeQuery(query: string): string {
   for (let i = 1; i < query.length; i++) {
     const c = query.charCodeAt(i);
     if (c === 0x25) {
-      if (i + 2 >= query.length || HEX[query.charCodeAt(i + 1) & 0xff] < 0 || HEX[query.charCodeAt(i + 2) & 0xff] < 0) return '';
-      if (query.charCodeAt(i + 1) > 0x7f || query.charCodeAt(i + 2) > 0x7f) return '';
+      if (i + 2 >= query.length || hexValue(query.charCodeAt(i + 1)) < 0 || hexValue(query.charCodeAt(i + 2)) < 0) return '';
       i += 2;
     } else if (c >= 0x80 || QUERY[c] !== 1) {
       return '';

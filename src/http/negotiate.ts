@@ -5,23 +5,43 @@ export type Encoding = 'br' | 'gzip' | 'identity';
 /** Server preference when q-values tie: smaller first. */
 const PREFERENCE: Record<Encoding, number> = { br: 0, gzip: 1, identity: 2 };
 
+/**
+ * A qvalue (RFC 9110 §12.4.2): "0" or "1", optionally with up to three decimals ("0.5", "1.000").
+ * Returns NaN for anything else — "0x1", "1e0", ".5", "2", "" — which the callers treat as 0.
+ */
+export function parseQ(value: string): number {
+  const v = value.trim();
+  if (!/^(?:0(?:\.\d{0,3})?|1(?:\.0{0,3})?)$/.test(v)) return NaN;
+  return Number(v);
+}
+
+/**
+ * Splits a header of the Accept family into its members: each name (lower case) with its q
+ * (1 when absent, 0 when malformed). The one parser behind Accept-Encoding and Accept here.
+ */
+function members(header: string): Array<[string, number]> {
+  const out: Array<[string, number]> = [];
+  for (const part of header.split(',')) {
+    const [name = '', ...params] = part.split(';');
+    const member = name.trim().toLowerCase();
+    if (member === '') continue;
+    let q = 1;
+    for (const p of params) {
+      const eq = p.indexOf('=');
+      if (eq !== -1 && p.slice(0, eq).trim().toLowerCase() === 'q') {
+        const n = parseQ(p.slice(eq + 1));
+        q = Number.isNaN(n) ? 0 : n;
+      }
+    }
+    out.push([member, q]);
+  }
+  return out;
+}
+
 /** Returns the q-value (0..1) a header gives each coding, '*' under the key '*'. */
 function qualities(header: string): Map<string, number> {
   const q = new Map<string, number>();
-  for (const part of header.split(',')) {
-    const [name, ...params] = part.split(';');
-    const coding = name.trim().toLowerCase();
-    if (coding === '') continue;
-    let value = 1;
-    for (const p of params) {
-      const [k, v] = p.split('=');
-      if (k.trim().toLowerCase() === 'q') {
-        const n = Number(v?.trim());
-        value = Number.isFinite(n) && n >= 0 && n <= 1 ? n : 0;
-      }
-    }
-    q.set(coding === 'x-gzip' ? 'gzip' : coding, value);
-  }
+  for (const [coding, value] of members(header)) q.set(coding === 'x-gzip' ? 'gzip' : coding, value);
   return q;
 }
 
@@ -78,12 +98,8 @@ export function encodingProfile(header: string): string {
 /** Whether an Accept header admits text/html (no header admits everything). */
 export function acceptsHtml(accept: string | undefined): boolean {
   if (accept === undefined) return true;
-  for (const part of accept.split(',')) {
-    const [range, ...params] = part.split(';');
-    const type = range.trim().toLowerCase();
-    if (type !== 'text/html' && type !== 'text/*' && type !== '*/*') continue;
-    const q = params.map((p) => p.split('=')).find(([k]) => k.trim().toLowerCase() === 'q');
-    if (q === undefined || Number(q[1]) > 0) return true;
+  for (const [type, q] of members(accept)) {
+    if ((type === 'text/html' || type === 'text/*' || type === '*/*') && q > 0) return true;
   }
   return false;
 }

@@ -62,7 +62,7 @@ export function parseRequestHead(buf: Buffer, start: number, end: number, limits
   const headStart = p;
 
   // method SP
-  while (p < end && TOKEN[buf[p]] === 1) {
+  while (p < end && TOKEN[buf[p]!] === 1) {
     if (++p - headStart > MAX_METHOD_BYTES) return E.METHOD;
   }
   if (p >= end) return NEED_MORE;
@@ -71,7 +71,7 @@ export function parseRequestHead(buf: Buffer, start: number, end: number, limits
 
   // request-target SP
   const targetStart = p;
-  while (p < end && TARGET[buf[p]] === 1) {
+  while (p < end && TARGET[buf[p]!] === 1) {
     if (++p - targetStart > limits.maxUriBytes) return E.URI_TOO_LONG;
   }
   if (p >= end) return NEED_MORE;
@@ -84,12 +84,12 @@ export function parseRequestHead(buf: Buffer, start: number, end: number, limits
     if (buf[p] !== VERSION_PREFIX[i]) return E.VERSION;
   }
   if (p >= end) return NEED_MORE;
-  const major = buf[p++] - 0x30;
+  const major = buf[p++]! - 0x30;
   if (major < 0 || major > 9) return E.VERSION;
   if (p >= end) return NEED_MORE;
   if (buf[p++] !== 0x2e) return E.VERSION;
   if (p >= end) return NEED_MORE;
-  const minor = buf[p++] - 0x30;
+  const minor = buf[p++]! - 0x30;
   if (minor < 0 || minor > 9) return E.VERSION;
   if (major !== 1) return E.VERSION_UNSUPPORTED;
   if (p >= end) return NEED_MORE;
@@ -117,7 +117,7 @@ export function parseRequestHead(buf: Buffer, start: number, end: number, limits
     if (first === SP || first === HTAB) return E.OBS_FOLD;
 
     const nameStart = p;
-    while (p < end && TOKEN[buf[p]] === 1) p++;
+    while (p < end && TOKEN[buf[p]!] === 1) p++;
     if (p >= end) return needMoreFields(fieldsStart, end, limits);
     // No whitespace between name and colon (§5.1: MUST reject with 400), no empty name.
     if (buf[p] !== COLON || p === nameStart) return E.HEADER_NAME;
@@ -127,7 +127,7 @@ export function parseRequestHead(buf: Buffer, start: number, end: number, limits
     const valueStart = p;
     let valueEnd = p;
     while (p < end) {
-      const c = buf[p];
+      const c = buf[p]!;
       if (c === CR) break;
       if (FIELD_VALUE[c] !== 1) return c === LF ? E.LINE_ENDING : E.HEADER_VALUE;
       p++;
@@ -176,14 +176,14 @@ export function parseRequestHead(buf: Buffer, start: number, end: number, limits
 function isContentLength(buf: Buffer, start: number, end: number): boolean {
   if (end - start !== CONTENT_LENGTH.length) return false;
   // OR-ing 0x20 lower-cases letters; no other token byte maps onto a letter or "-" that way.
-  for (let i = 0; i < CONTENT_LENGTH.length; i++) if ((buf[start + i] | 0x20) !== CONTENT_LENGTH[i]) return false;
+  for (let i = 0; i < CONTENT_LENGTH.length; i++) if ((buf[start + i]! | 0x20) !== CONTENT_LENGTH[i]) return false;
   return true;
 }
 
 /** Content-Length = 1*DIGIT (RFC 9110 §8.6), at most MAX_LENGTH_DIGITS long. */
 function isLength(buf: Buffer, start: number, end: number): boolean {
   if (end === start || end - start > MAX_LENGTH_DIGITS) return false;
-  for (let i = start; i < end; i++) if (buf[i] < 0x30 || buf[i] > 0x39) return false;
+  for (let i = start; i < end; i++) if (buf[i]! < 0x30 || buf[i]! > 0x39) return false;
   return true;
 }
 

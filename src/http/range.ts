@@ -49,11 +49,11 @@ export function parseRange(header: string, size: number, maxRanges: number): Spa
   if (!any) return RANGE_MALFORMED;
   if (spans.length === 0) return RANGE_UNSATISFIABLE;
   spans.sort((x, y) => x[0] - y[0]);
-  const merged: Span[] = [spans[0]];
-  for (let i = 1; i < spans.length; i++) {
+  const merged: Span[] = [];
+  for (const span of spans) {
     const top = merged[merged.length - 1];
-    if (spans[i][0] <= top[1] + 1) top[1] = Math.max(top[1], spans[i][1]);
-    else merged.push(spans[i]);
+    if (top !== undefined && span[0] <= top[1] + 1) top[1] = Math.max(top[1], span[1]);
+    else merged.push(span);
   }
   return merged;
 }

@@ -39,9 +39,8 @@ export function interpretHead(head: RequestHead, out: Framing): number {
   let connectionKeepAlive = false;
   let expectContinue = false;
 
-  for (let i = 0; i < names.length; i++) {
-    const name = names[i];
-    const value = values[i];
+  for (const [i, name] of names.entries()) {
+    const value = values[i] ?? '';
     switch (name) {
       case 'host':
         if (++hosts > 1) return E.HOST_DUPLICATE;
@@ -78,7 +77,7 @@ export function interpretHead(head: RequestHead, out: Framing): number {
     // RFC 9112 §6.1: HTTP/1.0 has no chunked coding, so a TE there is a framing lie.
     if (!http11) return E.TE_INVALID;
     const codings = transferEncoding.split(',');
-    const last = codings[codings.length - 1].trim();
+    const last = codings[codings.length - 1]?.trim();
     // Exactly `chunked`, in lower case: every obfuscated spelling is a known smuggling trick.
     if (last !== 'chunked') return E.TE_INVALID;
     if (codings.length > 1) return E.TE_UNSUPPORTED;

@@ -1,6 +1,6 @@
 // Request-target → normalised path segments (RFC 9112 §3.2, RFC 3986 §5.2.4). Pure; no file system.
 
-import { HEX } from './chars';
+import { hexValue } from './chars';
 import { E } from './errors';
 
 export interface DecodedTarget {
@@ -66,8 +66,7 @@ export function decodeTarget(target: string): DecodedTarget | number {
   const segments: string[] = [];
   const parts = decoded.split('/');
   let trailingSlash = false;
-  for (let i = 0; i < parts.length; i++) {
-    const part = parts[i];
+  for (const part of parts) {
     trailingSlash = part === '' || part === '.' || part === '..';
     if (part === '' || part === '.') continue;
     if (part === '..') {
@@ -95,9 +94,9 @@ export function percentDecode(s: string): string | null {
     const c = s.charCodeAt(i);
     if (c === 0x25) {
       if (i + 2 >= s.length) return null;
-      const hi = HEX[s.charCodeAt(i + 1) & 0xff];
-      const lo = HEX[s.charCodeAt(i + 2) & 0xff];
-      if (hi < 0 || lo < 0 || s.charCodeAt(i + 1) > 0x7f || s.charCodeAt(i + 2) > 0x7f) return null;
+      const hi = hexValue(s.charCodeAt(i + 1));
+      const lo = hexValue(s.charCodeAt(i + 2));
+      if (hi < 0 || lo < 0) return null;
       const b = hi * 16 + lo;
       if (b === 0) return null;
       bytes[n++] = b;

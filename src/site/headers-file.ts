@@ -1,11 +1,11 @@
 // HEADERS_FILE: extra response headers by path glob, read and validated once at start-up.
 
 import { FIELD_VALUE, TOKEN } from '../http/chars';
-import { globToRegExp } from './glob';
+import { globPattern, type PathPattern } from './glob';
 
 export interface HeaderRule {
   glob: string;
-  pattern: RegExp;
+  pattern: PathPattern;
   headers: Array<[string, string]>;
 }
 
@@ -54,7 +54,7 @@ export function parseHeadersFile(json: string): HeaderRule[] {
       }
       list.push([name, value.trim()]);
     }
-    rules.push({ glob, pattern: globToRegExp(glob), headers: list });
+    rules.push({ glob, pattern: globPattern(glob), headers: list });
   }
   return rules;
 }

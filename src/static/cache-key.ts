@@ -86,8 +86,8 @@ export function cacheKey(target: string, names: readonly string[], values: reado
   let encoding: string | undefined;
   let origin: string | undefined;
   let accept: string | undefined;
-  for (let i = 0; i < names.length; i++) {
-    switch (names[i]) {
+  for (const [i, name] of names.entries()) {
+    switch (name) {
       case 'accept-encoding':
         encoding ??= values[i];
         break;

@@ -3,6 +3,7 @@
 import zlib from 'node:zlib';
 import { promisify } from 'node:util';
 import { whenSent } from '../in-flight';
+import { BudgetMap } from './budget-map';
 
 const brotli = promisify(zlib.brotliCompress);
 const gzip = promisify(zlib.gzip);
@@ -42,6 +43,7 @@ export const COMPRESSED_MAX_ENTRIES = 10_000;
 export const MAX_CONCURRENT_COMPRESSIONS = 2;
 
 interface Compressed {
+  readonly key: string;
   out: Buffer;
   /** What the entry is charged: result, key and overhead. */
   held: number;
@@ -59,26 +61,32 @@ interface Compressed {
  * still being sent) is not kept, and get() answers null: the caller sends the file uncompressed.
  */
 export class CompressionCache {
-  private readonly entries = new Map<string, Compressed>();
+  private readonly entries: BudgetMap<Compressed>;
   private readonly pending = new Map<string, Promise<Buffer | null>>();
-  private bytes = 0;
   /** Evicted results still being sent: charged until sent. */
   private draining = 0;
   private running = 0;
   private readonly waiting: Array<() => void> = [];
 
-  constructor(
-    private readonly maxBytes: number,
-    private readonly maxEntries = COMPRESSED_MAX_ENTRIES,
-  ) {}
+  constructor(maxBytes: number, maxEntries = COMPRESSED_MAX_ENTRIES) {
+    // An evicted result stays charged while a socket is still sending it.
+    this.entries = new BudgetMap<Compressed>(maxBytes, maxEntries, (e, release) => {
+      const stillSent = whenSent(e.out, () => {
+        this.draining -= e.held;
+        release();
+      });
+      if (stillSent) this.draining += e.held;
+      return stillSent;
+    });
+  }
 
   /** Bytes charged: entries, and evicted results still being sent. */
   get size(): number {
-    return this.bytes;
+    return this.entries.bytes;
   }
 
   get count(): number {
-    return this.entries.size;
+    return this.entries.count;
   }
 
   /** Evicted results that sockets are still sending. */
@@ -94,8 +102,7 @@ export class CompressionCache {
     const id = `${coding}:${key}`;
     const hit = this.entries.get(id);
     if (hit !== undefined) {
-      this.entries.delete(id);
-      this.entries.set(id, hit); // most recently used last
+      this.entries.touch(hit); // most recently used last
       return hit.out;
     }
     let work = this.pending.get(id);
@@ -142,27 +149,6 @@ export class CompressionCache {
 
   /** Keeps `out` under `id`, evicting the least recently used; false if it cannot be kept. */
   private store(id: string, out: Buffer): boolean {
-    const held = out.length + 2 * id.length + COMPRESSED_ENTRY_OVERHEAD_BYTES;
-    if (held > this.maxBytes) return false;
-    const old = this.entries.get(id);
-    if (old !== undefined) this.evict(id, old);
-    this.entries.set(id, { out, held });
-    this.bytes += held;
-    for (const [oldId, e] of this.entries) {
-      if (this.bytes <= this.maxBytes && this.entries.size <= this.maxEntries) break;
-      this.evict(oldId, e);
-    }
-    return this.entries.get(id)?.out === out;
-  }
-
-  /** Drops an entry; its bytes stay charged while a socket is still sending them. */
-  private evict(id: string, e: Compressed): void {
-    this.entries.delete(id);
-    const stillSent = whenSent(e.out, () => {
-      this.bytes -= e.held;
-      this.draining -= e.held;
-    });
-    if (stillSent) this.draining += e.held;
-    else this.bytes -= e.held;
+    return this.entries.add({ key: id, out, held: out.length + 2 * id.length + COMPRESSED_ENTRY_OVERHEAD_BYTES });
   }
 }

@@ -28,7 +28,7 @@ export async function readEntries(dir: string): Promise<Entry[]> {
 }
 
 const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
-export const escapeHtml = (s: string): string => s.replace(/[&<>"']/g, (c) => ESCAPES[c]);
+export const escapeHtml = (s: string): string => s.replace(/[&<>"']/g, (c) => ESCAPES[c] ?? c);
 
 /**
  * A file name as it may be shown: control characters (C0, DEL, C1) and the bidirectional

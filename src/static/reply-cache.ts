@@ -19,6 +19,7 @@
 
 import type { Reply, ReplyHeaders, WireSlot } from '../contract/reply';
 import type { Validators } from '../http/conditional';
+import { BudgetMap } from './budget-map';
 import { cacheKey, type KeyPolicy } from './cache-key';
 import type { FileVersion } from './files';
 
@@ -128,14 +129,12 @@ export interface ReplyCacheOptions {
 }
 
 export class ReplyCache {
-  private readonly entries = new Map<string, CachedReply>();
-  private bytes = 0;
+  private readonly entries: BudgetMap<CachedReply>;
   private readonly maxBytes: number;
   private readonly maxFileBytes: number;
   private readonly validateMs: number;
   private readonly stillValid: (v: FileVersion) => boolean;
   private readonly policy: KeyPolicy;
-  private readonly maxEntries: number;
 
   constructor(options: ReplyCacheOptions) {
     this.maxBytes = options.maxBytes;
@@ -143,7 +142,7 @@ export class ReplyCache {
     this.validateMs = options.validateMs;
     this.stillValid = options.stillValid ?? (() => false);
     this.policy = options.policy ?? { cors: null, spa: false };
-    this.maxEntries = options.maxEntries ?? MAX_ENTRIES;
+    this.entries = new BudgetMap(options.maxBytes, options.maxEntries ?? MAX_ENTRIES);
   }
 
   /** cacheKey under this cache's policy. */
@@ -157,11 +156,11 @@ export class ReplyCache {
   }
 
   get byteSize(): number {
-    return this.bytes;
+    return this.entries.bytes;
   }
 
   get count(): number {
-    return this.entries.size;
+    return this.entries.count;
   }
 
   /**
@@ -175,12 +174,12 @@ export class ReplyCache {
     if (now - entry.validatedAt > this.validateMs) {
       const { version } = entry.info;
       if (version === undefined || now - entry.createdAt > MAX_AGE_MS || !this.stillValid(version)) {
-        this.remove(key, entry);
+        this.entries.remove(entry);
         return undefined;
       }
       entry.validatedAt = now;
-      this.entries.delete(key); // re-inserted last: the least recently validated stay first
-      this.entries.set(key, entry);
+      // The least recently validated go first: the oldest keys are the coldest.
+      this.entries.touch(entry);
     }
     return entry;
   }
@@ -198,39 +197,19 @@ export class ReplyCache {
     if (body !== null && !Buffer.isBuffer(body)) return null;
     const size = body === null ? 0 : body.length;
     if (size > this.maxFileBytes) return null;
-    const held = size + 2 * key.length + fieldBytes(reply.headers) + ENTRY_OVERHEAD_BYTES;
-    if (held > this.maxBytes) return null;
-    const old = this.entries.get(key);
-    if (old !== undefined) this.remove(key, old);
-    key = ownCopy(key);
-    const entry: CachedReply = { key, reply, info, notModified: null, size, held, createdAt: now, validatedAt: now };
-    reply.wire = new EntryWire((delta) => this.account(entry, delta));
-    this.entries.set(key, entry);
-    this.bytes += held;
-    // Least recently validated first: Map order is insertion order, and entries are re-inserted
-    // whenever they are revalidated, so the oldest keys are the coldest.
-    for (const [oldKey, e] of this.entries) {
-      if (this.bytes <= this.maxBytes && this.entries.size <= this.maxEntries) break;
-      this.remove(oldKey, e);
-    }
-    return this.entries.get(key) === entry ? entry : null;
+    const own = ownCopy(key);
+    const entry: CachedReply = { key: own, reply, info, notModified: null, size, held: 0, createdAt: now, validatedAt: now };
+    entry.held = size + 2 * own.length + fieldBytes(reply.headers) + ENTRY_OVERHEAD_BYTES;
+    if (!this.entries.add(entry)) return null;
+    reply.wire = new EntryWire((delta) => this.entries.charge(entry, delta));
+    return entry;
   }
 
   /** Keeps the 304 answer of `entry` (charged like its fields), with a wire slot of its own. */
   setNotModified(entry: CachedReply, reply: Reply): Reply {
-    reply.wire = new EntryWire((delta) => this.account(entry, delta));
+    reply.wire = new EntryWire((delta) => this.entries.charge(entry, delta));
     entry.notModified = reply;
-    this.account(entry, fieldBytes(reply.headers));
+    this.entries.charge(entry, fieldBytes(reply.headers));
     return reply;
-  }
-
-  private account(entry: CachedReply, delta: number): void {
-    entry.held += delta;
-    if (this.entries.get(entry.key) === entry) this.bytes += delta;
-  }
-
-  private remove(key: string, entry: CachedReply): void {
-    this.entries.delete(key);
-    this.bytes -= entry.held;
   }
 }

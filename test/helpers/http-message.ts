@@ -19,7 +19,7 @@ function dechunk(buf: Buffer, start: number): Buffer | null {
   for (;;) {
     const eol = buf.indexOf('\r\n', p, 'latin1');
     if (eol === -1) return null;
-    const size = parseInt(buf.toString('latin1', p, eol).split(';')[0], 16);
+    const size = parseInt(buf.toString('latin1', p, eol).split(';')[0] ?? '', 16);
     if (Number.isNaN(size)) return null;
     if (size === 0) return Buffer.concat(parts);
     if (eol + 2 + size + 2 > buf.length) return null;
@@ -35,7 +35,7 @@ export function parseMessage(buf: Buffer, headOnly: boolean, closed: boolean): M
     const end = buf.indexOf('\r\n\r\n', p, 'latin1');
     if (end === -1) return null;
     const lines = buf.toString('latin1', p, end).split('\r\n');
-    const status = Number(/^HTTP\/1\.[01] (\d{3})/.exec(lines[0])?.[1] ?? NaN);
+    const status = Number(/^HTTP\/1\.[01] (\d{3})/.exec(lines[0] ?? '')?.[1] ?? NaN);
     const headers: Record<string, string> = {};
     for (const line of lines.slice(1)) {
       const colon = line.indexOf(':');

@@ -42,7 +42,7 @@ export function parseResponses(buf: Buffer, headOnly: number[] | 'guess' = []): 
     const end = buf.indexOf('\r\n\r\n', p, 'latin1');
     if (end === -1) break;
     const lines = buf.toString('latin1', p, end).split('\r\n');
-    const statusLine = lines[0];
+    const statusLine = lines[0] ?? '';
     const m = /^HTTP\/1\.1 (\d{3}) [^\r\n]*$/.exec(statusLine);
     if (!m) throw new Error(`bad status line: ${JSON.stringify(statusLine)}`);
     const headers: Record<string, string> = {};
@@ -84,20 +84,21 @@ export function exchange(port: number, data: string | Buffer | Array<string | Bu
         const { responses, rest } = parseResponses(Buffer.concat(received), opts.headOnly);
         resolve({ responses, rest, closed });
       } catch (err) {
-        reject(err);
+        reject(err instanceof Error ? err : new Error(String(err)));
       }
     };
     const arm = (): void => {
       clearTimeout(idle);
       idle = setTimeout(finish, opts.idleMs ?? 2000);
     };
-    socket.on('connect', async () => {
+    const send = async (): Promise<void> => {
       arm();
       for (const [i, c] of chunks.entries()) {
         if (i > 0 && opts.gapMs) await new Promise((r) => setTimeout(r, opts.gapMs));
         if (!socket.destroyed) socket.write(typeof c === 'string' ? Buffer.from(c, 'latin1') : c);
       }
-    });
+    };
+    socket.on('connect', () => void send());
     socket.on('data', (d: Buffer) => {
       received.push(d);
       arm();
@@ -105,7 +106,7 @@ export function exchange(port: number, data: string | Buffer | Array<string | Bu
         try {
           if (parseResponses(Buffer.concat(received), opts.headOnly).responses.length >= opts.responses) finish();
         } catch (err) {
-          reject(err);
+          reject(err instanceof Error ? err : new Error(String(err)));
         }
       }
     });
@@ -126,6 +127,7 @@ export async function get(port: number, target: string, fields: string[] = ['Hos
     responses: 1,
     headOnly: method === 'HEAD' ? [0] : [],
   });
-  if (ex.responses.length !== 1) throw new Error(`expected one response to ${method} ${target}, got ${ex.responses.length}`);
-  return ex.responses[0];
+  const [only] = ex.responses;
+  if (only === undefined || ex.responses.length !== 1) throw new Error(`expected one response to ${method} ${target}, got ${ex.responses.length}`);
+  return only;
 }

@@ -4,7 +4,7 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { children } from '../../src/tools/measure';
+import { children } from '../../scripts/measure';
 
 export const MAIN = path.join(__dirname, '..', '..', 'dist', 'main.js');
 
@@ -114,6 +114,13 @@ export function makeSite(files: Record<string, string | Buffer>): string {
 
 /** Worker process ids of a running primary (its children). */
 export const workerPids = children;
+
+/** The pid of one worker of a running primary; throws when it has none. */
+export function workerPid(primary: number | undefined): number {
+  const [pid] = children(primary ?? -1);
+  if (pid === undefined) throw new Error(`process ${primary} has no worker`);
+  return pid;
+}
 
 /** How many sockets process `pid` holds open. */
 export function socketCount(pid: number): number {

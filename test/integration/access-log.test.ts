@@ -54,8 +54,8 @@ describe('access log', () => {
       .map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(lines).toHaveLength(50);
     expect(lines[0]).toMatchObject({ method: 'GET', target: '/', protocol: 'HTTP/1.1', status: 200, bytes: 4, remote: '127.0.0.1' });
-    expect([1, 2]).toContain(lines[0].worker);
-    expect(typeof lines[0].ms).toBe('number');
+    expect([1, 2]).toContain(lines[0]!.worker);
+    expect(typeof lines[0]!.ms).toBe('number');
   });
 
   it('does not log a request that failed to parse under the previous request line', async () => {

@@ -65,6 +65,7 @@ function pipelineUnread(port: number, request: string, count: number): net.Socke
 async function settled(pws: PwsServer): Promise<Connection> {
   await waitFor('the connection', () => pws.ctx.connections.size === 1);
   const [conn] = pws.ctx.connections;
+  if (conn === undefined) throw new Error('no connection');
   let last = '';
   let still = 0;
   await waitFor(
@@ -163,7 +164,7 @@ describe('a client that pipelines and never reads', () => {
       readAll(net.connect(port, '127.0.0.1').end('GET /one.bin HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n'), 1),
     );
     const done = await Promise.all(downloads);
-    expect(done.every((r) => r[0].body.length === MIB)).toBe(true);
+    expect(done.every((r) => r[0]!.body.length === MIB)).toBe(true);
     expect(freeChunkCount()).toBeGreaterThan(0);
     expect(freeChunkCount()).toBeLessThanOrEqual(MAX_FREE_CHUNKS);
   });
@@ -176,7 +177,7 @@ describe('a client that pipelines and never reads', () => {
     expect(conn.socket.writableLength).toBeLessThanOrEqual(257 * KIB);
     const responses = await readAll(client, 6);
     expect(responses.map((r) => r.body.length)).toEqual([8 * MIB, 4, 8 * MIB, 4, 8 * MIB, 4]);
-    expect(responses[0].body.equals(fs.readFileSync(path.join(root, 'big.bin')))).toBe(true);
+    expect(responses[0]!.body.equals(fs.readFileSync(path.join(root, 'big.bin')))).toBe(true);
   });
 
   it('answers HEAD requests in the same order once reading resumes', async () => {
@@ -195,9 +196,9 @@ describe('a client that pipelines and never reads', () => {
     const client = pipelineUnread(port, 'GET /one.bin HTTP/1.1\r\nHost: t\r\n\r\n', 40);
     await waitFor('the connection', () => pws.ctx.connections.size === 1);
     const [conn] = pws.ctx.connections;
-    await waitFor('the connection to back up', () => conn.socket.isPaused() && conn.served > 0);
+    await waitFor('the connection to back up', () => conn!.socket.isPaused() && conn!.served > 0);
     await waitFor('the server to drop the connection', () => pws.ctx.connections.size === 0, 10_000);
-    expect(conn.served).toBeLessThan(40);
+    expect(conn!.served).toBeLessThan(40);
     client.destroy();
   });
 
@@ -220,11 +221,11 @@ describe('bytes a client sends that PWS does not parse', () => {
     s.write('POST / HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n1;' + 'e'.repeat(5000));
     await waitFor('the connection', () => pws.ctx.connections.size === 1);
     const [conn] = pws.ctx.connections;
-    await waitFor('the refusal', () => conn.state === CLOSING);
-    const before = conn.socket.bytesRead;
+    await waitFor('the refusal', () => conn!.state === CLOSING);
+    const before = conn!.socket.bytesRead;
     for (let i = 0; i < 32 && !s.destroyed; i++) s.write(Buffer.alloc(64 * KIB, 'e'));
-    await waitFor('the server to read on', () => conn.socket.bytesRead > before + MIB || conn.socket.destroyed);
-    expect(conn.pending).toBeNull();
+    await waitFor('the server to read on', () => conn!.socket.bytesRead > before + MIB || conn!.socket.destroyed);
+    expect(conn!.pending).toBeNull();
     s.destroy();
   });
 

@@ -78,13 +78,13 @@ describe('bad input gets the right status', () => {
     // A valid request follows: it must be answered only when the connection stays usable.
     const ex = await exchange(server.port, request + NEXT, { idleMs: 1000 });
     expect(ex.responses[0]?.statusLine).toBe(statusLine);
-    expect(ex.responses[0].headers['content-length']).toBeDefined();
+    expect(ex.responses[0]!.headers['content-length']).toBeDefined();
     if (closes) {
       expect(ex.responses).toHaveLength(1);
-      expect(ex.responses[0].headers.connection).toBe('close');
+      expect(ex.responses[0]!.headers.connection).toBe('close');
       expect(ex.closed).toBe(true);
     } else {
-      expect(ex.responses.map((r) => r.status)).toEqual([ex.responses[0].status, 200]);
+      expect(ex.responses.map((r) => r.status)).toEqual([ex.responses[0]!.status, 200]);
     }
   });
 

@@ -39,7 +39,7 @@ async function flood(requests: string[], lanes = 4): Promise<Response[]> {
   const out = await Promise.all(
     Array.from({ length: lanes }, (_, i) => {
       const mine = requests.slice(i * per, (i + 1) * per);
-      return mine.length === 0 ? { responses: [] } : exchange(port, mine.join(''), { responses: mine.length, idleMs: 10_000 });
+      return mine.length === 0 ? Promise.resolve({ responses: [] }) : exchange(port, mine.join(''), { responses: mine.length, idleMs: 10_000 });
     }),
   );
   return out.flatMap((e) => e.responses);

@@ -2,12 +2,14 @@
 // environment, the start-up lines with URLs, and `npx pws` from the checkout.
 
 import { execFile, spawn } from 'node:child_process';
+import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from '@jest/globals';
 import { get } from '../helpers/raw';
 import { childEnv, MAIN, makeSite, tempDir, waitFor } from '../helpers/server';
 
 const REPO = path.join(__dirname, '..', '..');
+const VERSION = (JSON.parse(fs.readFileSync(path.join(REPO, 'package.json'), 'utf8')) as { version: string }).version;
 
 function run(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
@@ -37,7 +39,7 @@ describe('pws command', () => {
 
   it('prints its version', async () => {
     const r = await run(['--version']);
-    expect(r).toMatchObject({ code: 0, stdout: `${(require('../../package.json') as { version: string }).version}\n` });
+    expect(r).toMatchObject({ code: 0, stdout: `${VERSION}\n` });
   });
 
   it.each([
@@ -64,7 +66,7 @@ describe('pws command', () => {
     try {
       await waitFor('start', () => /listening on port \d+/.test(out) && out.includes('http://'), 10_000);
       const port = Number(/listening on port (\d+)/.exec(out)?.[1]);
-      expect(out).toContain(`PWS ${(require('../../package.json') as { version: string }).version} listening on port ${port}: serving ${site} with 1 worker\n`);
+      expect(out).toContain(`PWS ${VERSION} listening on port ${port}: serving ${site} with 1 worker\n`);
       expect(out).toContain(`  http://127.0.0.1:${port}\n`);
       expect((await get(port, '/')).body.toString()).toBe('from the argument');
       await new Promise((r) => setTimeout(r, 1200));
@@ -81,6 +83,6 @@ describe('pws command', () => {
         resolve({ code: err === null ? 0 : 1, stdout }),
       );
     });
-    expect(r).toEqual({ code: 0, stdout: `${(require('../../package.json') as { version: string }).version}\n` });
+    expect(r).toEqual({ code: 0, stdout: `${VERSION}\n` });
   });
 });

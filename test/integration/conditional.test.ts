@@ -10,8 +10,8 @@ let lastModified: string;
 beforeAll(async () => {
   server = await startServer({ staticDir: makeSite({ 'page.html': '<p>page</p>', 'img.png': Buffer.alloc(300, 1) }) });
   const r = await get(server.port, '/page.html');
-  etag = r.headers.etag;
-  lastModified = r.headers['last-modified'];
+  etag = r.headers.etag ?? '';
+  lastModified = r.headers['last-modified'] ?? '';
 });
 afterAll(async () => {
   await server.stop();
@@ -36,16 +36,16 @@ describe('conditional GET', () => {
       `GET /page.html HTTP/1.1\r\nHost: t\r\nIf-None-Match: ${etag}\r\n\r\nGET /page.html HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n`,
     );
     const [r, next] = ex.responses;
-    expect(r.statusLine).toBe('HTTP/1.1 304 Not Modified');
-    expect(r.headers.etag).toBe(etag);
-    expect(r.headers['last-modified']).toBe(lastModified);
-    expect(r.headers['cache-control']).toBe('public, max-age=0');
-    expect(r.headers['content-length']).toBeUndefined();
-    expect(r.headers['content-type']).toBeUndefined();
-    expect(r.body.length).toBe(0);
+    expect(r!.statusLine).toBe('HTTP/1.1 304 Not Modified');
+    expect(r!.headers.etag).toBe(etag);
+    expect(r!.headers['last-modified']).toBe(lastModified);
+    expect(r!.headers['cache-control']).toBe('public, max-age=0');
+    expect(r!.headers['content-length']).toBeUndefined();
+    expect(r!.headers['content-type']).toBeUndefined();
+    expect(r!.body.length).toBe(0);
     // The next response follows at once: the 304 really had no body.
-    expect(next.status).toBe(200);
-    expect(next.body.toString()).toBe('<p>page</p>');
+    expect(next!.status).toBe(200);
+    expect(next!.body.toString()).toBe('<p>page</p>');
   });
 
   it.each([

@@ -1,5 +1,6 @@
 // Connection behaviour: keep-alive, pipelining in order, HTTP/1.0, bodies skipped exactly, any packet split.
 
+import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { exchange } from '../helpers/raw';
 import { makeSite, startServer, type Running } from '../helpers/server';
@@ -18,16 +19,16 @@ describe('connections', () => {
   it('keeps an HTTP/1.1 connection open for the next request', async () => {
     const ex = await exchange(server.port, [GET('/a.txt'), GET('/b.txt')], { responses: 2, gapMs: 50 });
     expect(ex.responses.map((r) => r.body.toString())).toEqual(['AAA', 'BB']);
-    expect(ex.responses[0].headers.connection).toBeUndefined();
+    expect(ex.responses[0]!.headers.connection).toBeUndefined();
     expect(ex.closed).toBe(false);
   });
 
   it('answers pipelined requests in order, HEAD among them', async () => {
     const batch = GET('/a.txt') + 'HEAD /b.txt HTTP/1.1\r\nHost: t\r\n\r\n' + GET('/missing') + GET('/b.txt', 'Connection: close');
     const ex = await exchange(server.port, batch, { headOnly: [1] });
-    expect(ex.responses.map((r) => `${r.status} ${r.body.toString()}`)).toEqual(['200 AAA', '200 ', `404 ${ex.responses[2].body.toString()}`, '200 BB']);
-    expect(ex.responses[1].headers['content-length']).toBe('2');
-    expect(ex.responses[3].headers.connection).toBe('close');
+    expect(ex.responses.map((r) => `${r.status} ${r.body.toString()}`)).toEqual(['200 AAA', '200 ', `404 ${ex.responses[2]!.body.toString()}`, '200 BB']);
+    expect(ex.responses[1]!.headers['content-length']).toBe('2');
+    expect(ex.responses[3]!.headers.connection).toBe('close');
     expect(ex.rest.length).toBe(0);
     expect(ex.closed).toBe(true);
   });
@@ -35,15 +36,15 @@ describe('connections', () => {
   it('closes after Connection: close', async () => {
     const ex = await exchange(server.port, GET('/a.txt', 'Connection: close') + GET('/b.txt'));
     expect(ex.responses).toHaveLength(1);
-    expect(ex.responses[0].headers.connection).toBe('close');
+    expect(ex.responses[0]!.headers.connection).toBe('close');
     expect(ex.closed).toBe(true);
   });
 
   it('closes an HTTP/1.0 connection by default', async () => {
     const ex = await exchange(server.port, 'GET /a.txt HTTP/1.0\r\n\r\n');
     expect(ex.responses).toHaveLength(1);
-    expect(ex.responses[0].statusLine).toBe('HTTP/1.1 200 OK');
-    expect(ex.responses[0].headers.connection).toBe('close');
+    expect(ex.responses[0]!.statusLine).toBe('HTTP/1.1 200 OK');
+    expect(ex.responses[0]!.headers.connection).toBe('close');
     expect(ex.closed).toBe(true);
   });
 
@@ -51,7 +52,7 @@ describe('connections', () => {
     const req = 'GET /a.txt HTTP/1.0\r\nConnection: keep-alive\r\n\r\n';
     const ex = await exchange(server.port, [req, req], { responses: 2, gapMs: 50 });
     expect(ex.responses).toHaveLength(2);
-    expect(ex.responses[0].headers.connection).toBe('keep-alive');
+    expect(ex.responses[0]!.headers.connection).toBe('keep-alive');
     expect(ex.closed).toBe(false);
   });
 
@@ -84,26 +85,25 @@ describe('connections', () => {
   it('answers 100 Continue before reading a body the client holds back', async () => {
     const head = 'GET /a.txt HTTP/1.1\r\nHost: t\r\nContent-Length: 3\r\nExpect: 100-continue\r\n\r\n';
     const ex = await exchange(server.port, [head, 'xyz'], { responses: 1, gapMs: 200 });
-    expect(ex.responses[0].body.toString()).toBe('AAA');
+    expect(ex.responses[0]!.body.toString()).toBe('AAA');
   });
 
   it('answers 405 with Allow for a known method, skipping its body and keeping the connection', async () => {
     const post = 'POST /a.txt HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\n\r\nhello';
     const ex = await exchange(server.port, post + GET('/b.txt'), { responses: 2 });
-    expect(ex.responses[0].statusLine).toBe('HTTP/1.1 405 Method Not Allowed');
-    expect(ex.responses[0].headers.allow).toBe('GET, HEAD');
-    expect(ex.responses[1].body.toString()).toBe('BB');
+    expect(ex.responses[0]!.statusLine).toBe('HTTP/1.1 405 Method Not Allowed');
+    expect(ex.responses[0]!.headers.allow).toBe('GET, HEAD');
+    expect(ex.responses[1]!.body.toString()).toBe('BB');
   });
 
   it('answers 501 for an unknown method and keeps the connection', async () => {
     const ex = await exchange(server.port, 'BREW /pot HTTP/1.1\r\nHost: t\r\n\r\n' + GET('/b.txt'), { responses: 2 });
-    expect(ex.responses[0].statusLine).toBe('HTTP/1.1 501 Not Implemented');
-    expect(ex.responses[1].status).toBe(200);
+    expect(ex.responses[0]!.statusLine).toBe('HTTP/1.1 501 Not Implemented');
+    expect(ex.responses[1]!.status).toBe(200);
   });
 
   it('closes when the client half-closes after its requests, answering them first', async () => {
     const ex = await new Promise<Buffer>((resolve) => {
-      const net = require('node:net') as typeof import('node:net');
       const s = net.connect(server.port, '127.0.0.1', () => s.end(GET('/a.txt') + GET('/b.txt')));
       const got: Buffer[] = [];
       s.on('error', () => undefined);

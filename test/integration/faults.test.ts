@@ -12,7 +12,7 @@ import type { Reply } from '../../src/contract/reply';
 import type { Request } from '../../src/contract/request';
 import { createHttpServer } from '../../src/net/server';
 import { exchange, get } from '../helpers/raw';
-import { fdsOn, makeSite, startServer, waitFor, workerPids, type Running, tempDir } from '../helpers/server';
+import { fdsOn, makeSite, type Running, startServer, tempDir, waitFor, workerPid } from '../helpers/server';
 
 const SIZE = 32 * 1024 * 1024;
 let root: string;
@@ -83,7 +83,7 @@ describe('a file changing while it is sent', () => {
       const file = path.join(root, fileName);
       const original = crypto.randomBytes(SIZE);
       fs.writeFileSync(file, original);
-      const [pid] = workerPids(server.proc.pid ?? -1);
+      const pid = workerPid(server.proc.pid);
       const { declared, body } = await downloadWhile(fileName, () => change(file));
       expect(declared).toBe(SIZE);
       if (body.length === declared) {
@@ -121,16 +121,16 @@ describe('an exception inside a request handler', () => {
     });
     const errors: string[] = [];
     const write = process.stderr.write.bind(process.stderr);
-    process.stderr.write = ((chunk: string | Uint8Array) => {
+    process.stderr.write = (chunk: string | Uint8Array) => {
       errors.push(String(chunk));
       return true;
-    }) as typeof process.stderr.write;
+    };
     try {
       await new Promise<void>((r) => pws.server.listen(0, '127.0.0.1', () => r()));
       const port = (pws.server.address() as net.AddressInfo).port;
       const ex = await exchange(port, 'GET /boom HTTP/1.1\r\nHost: t\r\n\r\nGET /after HTTP/1.1\r\nHost: t\r\n\r\n');
       expect(ex.responses.map((r) => r.statusLine)).toEqual(['HTTP/1.1 500 Internal Server Error']);
-      expect(ex.responses[0].headers.connection).toBe('close');
+      expect(ex.responses[0]!.headers.connection).toBe('close');
       expect(ex.closed).toBe(true);
       expect((await get(port, '/sync')).status).toBe(500);
       const ok = await get(port, '/fine');

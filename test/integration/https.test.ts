@@ -4,7 +4,7 @@
 import net from 'node:net';
 import tls from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { freePort } from '../../src/tools/measure';
+import { freePort } from '../../scripts/measure';
 import { get, parseResponses } from '../helpers/raw';
 import { makeSite, selfSignedCert, startServer, type Running } from '../helpers/server';
 
@@ -39,8 +39,8 @@ describe('HTTPS', () => {
   it('serves over TLS with the same handler', async () => {
     const raw = await httpsGet(server.port, '/');
     const [r] = parseResponses(Buffer.from(raw, 'latin1')).responses;
-    expect(r.statusLine).toBe('HTTP/1.1 200 OK');
-    expect(r.body.toString()).toBe('secure hello');
+    expect(r!.statusLine).toBe('HTTP/1.1 200 OK');
+    expect(r!.body.toString()).toBe('secure hello');
     expect(server.output().stdout).toContain(`https://127.0.0.1:${server.port}`);
   });
 
@@ -76,8 +76,8 @@ describe('HTTPS', () => {
   it('answers the HEALTH_PATH probe with 200 ok', async () => {
     const raw = await httpsGet(server.port, '/healthz');
     const [r] = parseResponses(Buffer.from(raw, 'latin1')).responses;
-    expect(r.status).toBe(200);
-    expect(r.body.toString()).toBe('ok\n');
-    expect(r.headers['cache-control']).toBe('no-store');
+    expect(r!.status).toBe(200);
+    expect(r!.body.toString()).toBe('ok\n');
+    expect(r!.headers['cache-control']).toBe('no-store');
   });
 });

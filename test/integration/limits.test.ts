@@ -5,9 +5,9 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { sleep } from '../../src/tools/measure';
+import { sleep } from '../../scripts/measure';
 import { exchange, get } from '../helpers/raw';
-import { makeSite, socketCount, startServer, waitFor, workerPids, type Running } from '../helpers/server';
+import { makeSite, type Running, socketCount, startServer, waitFor, workerPid } from '../helpers/server';
 
 let root: string;
 let server: Running;
@@ -45,7 +45,7 @@ describe('timeouts', () => {
   // What each stalled download holds is bounded structurally in backpressure.test.ts (one stream
   // chunk), and measured by `npm run abuse-check`; here: the server lets go of them all.
   it('drops clients that stop reading after SEND_TIMEOUT_MS', async () => {
-    const [pid] = workerPids(server.proc.pid ?? -1);
+    const pid = workerPid(server.proc.pid);
     const baseline = socketCount(pid);
     const clients: net.Socket[] = [];
     for (let i = 0; i < 40; i++) {
@@ -71,8 +71,8 @@ describe('limits', () => {
     const req = 'GET / HTTP/1.1\r\nHost: t\r\n\r\n';
     const ex = await exchange(server.port, req.repeat(5), { idleMs: 1000 });
     expect(ex.responses).toHaveLength(3);
-    expect(ex.responses[2].headers.connection).toBe('close');
-    expect(ex.responses[1].headers.connection).toBeUndefined();
+    expect(ex.responses[2]!.headers.connection).toBe('close');
+    expect(ex.responses[1]!.headers.connection).toBeUndefined();
     expect(ex.closed).toBe(true);
   });
 
@@ -90,7 +90,7 @@ describe('limits', () => {
       for (let i = 0; i < 3; i++) {
         const ex = await exchange(capped.port, 'GET / HTTP/1.1\r\nHost: t\r\n\r\n');
         expect(ex.responses.map((r) => r.statusLine)).toEqual(['HTTP/1.1 503 Service Unavailable']);
-        expect(ex.responses[0].headers['retry-after']).toBe('1');
+        expect(ex.responses[0]!.headers['retry-after']).toBe('1');
         expect(ex.closed).toBe(true);
       }
       expect(capped.output().stderr.match(/MAX_CONNECTIONS \(5\) reached/g)).toHaveLength(1);
@@ -149,6 +149,6 @@ describe('the sweep', () => {
     );
     const closed = sockets.map((s) => new Promise<void>((r) => s.on('close', () => r())));
     await waitFor('all idle connections closed', () => sockets.every((s) => s.destroyed || s.readableEnded), 5000);
-    await Promise.all(closed.map((p, i) => (sockets[i].destroy(), p)));
+    await Promise.all(closed.map((p, i) => (sockets[i]!.destroy(), p)));
   });
 });

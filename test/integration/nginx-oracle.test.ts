@@ -11,7 +11,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { startNginx, which, type Nginx } from '../../src/tools/nginx';
+import { startNginx, which, type Nginx } from '../../scripts/nginx';
 import { ask, type Message } from '../helpers/http-message';
 import { makeSite, startServer, type Running } from '../helpers/server';
 
@@ -360,7 +360,7 @@ function parts(m: Message): Array<[string, string]> {
   return out;
 }
 
-const mediaType = (v: string | undefined): string | undefined => v?.split(';')[0].trim().toLowerCase();
+const mediaType = (v: string | undefined): string | undefined => v?.split(';')[0]!.trim().toLowerCase();
 
 /** What differs between the two answers, one phrase each; empty when they agree. */
 function differences(a: Message | null, b: Message | null): string[] {
@@ -516,7 +516,7 @@ describeWithNginx('PWS and nginx, the same requests', () => {
     const cases = corpus();
     expect(cases.length).toBeGreaterThanOrEqual(300);
     expect(new Set(cases.map((c) => c.name)).size).toBe(cases.length);
-    const named = [...new Set(cases.flatMap((c) => [...c.raw.matchAll(/\{(?:etag|lm):([^}]+)\}/g)].map((m) => m[1])))];
+    const named = [...new Set(cases.flatMap((c) => [...c.raw.matchAll(/\{(?:etag|lm):([^}]+)\}/g)].map((m) => m[1] ?? '')))];
     const [vp, vn] = await Promise.all([validators(pws.port, named), validators(nginx.port, named)]);
     const unexplained: string[] = [];
     const used = new Set<string>();

@@ -8,8 +8,8 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { LoadClient } from '../../src/tools/load';
-import { freePort } from '../../src/tools/measure';
+import { LoadClient } from '../../scripts/load';
+import { freePort } from '../../scripts/measure';
 import { get } from '../helpers/raw';
 import { childEnv, makeSite, tempDir } from '../helpers/server';
 

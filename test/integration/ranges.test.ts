@@ -28,8 +28,8 @@ function parts(body: Buffer, boundary: string): Array<{ range: string; type: str
     const headEnd = body.indexOf('\r\n\r\n', afterDelimiter);
     const head = body.toString('latin1', afterDelimiter + 2, headEnd);
     const next = body.indexOf(Buffer.from(`\r\n--${boundary}`), headEnd);
-    const fields = Object.fromEntries(head.split('\r\n').map((l) => [l.split(':')[0].toLowerCase(), l.slice(l.indexOf(':') + 1).trim()]));
-    out.push({ range: fields['content-range'], type: fields['content-type'], data: body.subarray(headEnd + 4, next) });
+    const fields = Object.fromEntries(head.split('\r\n').map((l) => [l.split(':')[0]!.toLowerCase(), l.slice(l.indexOf(':') + 1).trim()]));
+    out.push({ range: fields['content-range'] ?? '', type: fields['content-type'] ?? '', data: body.subarray(headEnd + 4, next) });
     p = next + 2;
   }
   return out;
@@ -87,17 +87,17 @@ describe('ranges', () => {
     ] as const) {
       const r = await range(path, 'bytes=20-25, 0-3, 2-5, -2');
       expect(r.status).toBe(206);
-      const m = /^multipart\/byteranges; boundary=(\S+)$/.exec(r.headers['content-type']);
+      const m = /^multipart\/byteranges; boundary=(\S+)$/.exec(r.headers['content-type'] ?? '');
       expect(m).not.toBeNull();
       expect(r.headers['content-range']).toBeUndefined();
       expect(Number(r.headers['content-length'])).toBe(r.body.length);
       const got = parts(r.body, m?.[1] ?? '');
       const n = data.length;
       expect(got.map((p) => p.range)).toEqual([`bytes 0-5/${n}`, `bytes 20-25/${n}`, `bytes ${n - 2}-${n - 1}/${n}`]);
-      expect(got[0].data.equals(data.subarray(0, 6))).toBe(true);
-      expect(got[1].data.equals(data.subarray(20, 26))).toBe(true);
-      expect(got[2].data.equals(data.subarray(n - 2))).toBe(true);
-      expect(got[0].type).toBe(path === '/small.txt' ? 'text/plain; charset=utf-8' : 'application/octet-stream');
+      expect(got[0]!.data.equals(data.subarray(0, 6))).toBe(true);
+      expect(got[1]!.data.equals(data.subarray(20, 26))).toBe(true);
+      expect(got[2]!.data.equals(data.subarray(n - 2))).toBe(true);
+      expect(got[0]!.type).toBe(path === '/small.txt' ? 'text/plain; charset=utf-8' : 'application/octet-stream');
     }
   });
 

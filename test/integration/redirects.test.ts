@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { freePort } from '../../src/tools/measure';
+import { freePort } from '../../scripts/measure';
 import { parseResponses, type Response } from '../helpers/raw';
 import { makeSite, selfSignedCert, startServer, type Running } from '../helpers/server';
 
@@ -51,7 +51,7 @@ async function askAll(port: number, targets: string[]): Promise<Array<[string, R
   for (let i = 0; i < targets.length; i += 25) {
     const batch = targets.slice(i, i + 25);
     const answers = await Promise.all(batch.map((t) => ask(port, t)));
-    batch.forEach((t, j) => out.push([t, answers[j]]));
+    batch.forEach((t, j) => out.push([t, answers[j] ?? null]));
   }
   return out;
 }
@@ -132,7 +132,7 @@ describe('the HTTP → HTTPS redirect port', () => {
     for (const [target, r] of answers) {
       if (r === null || r.status !== 308) continue;
       redirects++;
-      const location = r.headers.location;
+      const location = r.headers.location ?? '';
       const url = new URL(location);
       // Absolute form names its own host (RFC 9112 §3.2.2); otherwise Host does.
       const asked = /^https?:\/\/([^/?#]*)/i.exec(target)?.[1] ?? 'pws.test';

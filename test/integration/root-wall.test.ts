@@ -49,10 +49,10 @@ describe('the root wall', () => {
     const ex = await exchange(server.port, `GET ${target} HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n`);
     expect(ex.responses).toHaveLength(1);
     const r = ex.responses[0];
-    expect(r.status).toBeGreaterThanOrEqual(400);
-    expect(r.status).toBeLessThan(500);
-    expect(r.body.toString()).not.toContain(SENTINEL);
-    expect(r.body.toString()).not.toContain('root:');
+    expect(r!.status).toBeGreaterThanOrEqual(400);
+    expect(r!.status).toBeLessThan(500);
+    expect(r!.body.toString()).not.toContain(SENTINEL);
+    expect(r!.body.toString()).not.toContain('root:');
   });
 
   it.each(['/.env', '/.git/config', '/sub/../.env', '/%2eenv', '/.git/'])('hides dotfile %s with 404', async (target) => {

@@ -31,8 +31,8 @@ describe('serving files', () => {
   it('answers / with index.html and the fields every response carries', async () => {
     const ex = await exchange(server.port, 'GET / HTTP/1.1\r\nHost: localhost\r\n\r\n', { responses: 1 });
     const [r] = ex.responses;
-    expect(r.statusLine).toBe('HTTP/1.1 200 OK');
-    expect(r.rawHeaders.map((h) => h.split(':')[0])).toEqual([
+    expect(r!.statusLine).toBe('HTTP/1.1 200 OK');
+    expect(r!.rawHeaders.map((h) => h.split(':')[0])).toEqual([
       'Server',
       'Date',
       'Content-Type',
@@ -44,13 +44,13 @@ describe('serving files', () => {
       'Content-Length',
       'X-Content-Type-Options',
     ]);
-    expect(r.headers.server).toMatch(/^PWS\/\d+\.\d+\.\d+$/);
-    expect(r.headers.date).toMatch(/^(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} GMT$/);
-    expect(Math.abs(Date.parse(r.headers.date) - Date.now())).toBeLessThan(5000);
-    expect(r.headers['content-type']).toBe('text/html; charset=utf-8');
-    expect(r.headers['content-length']).toBe('13');
-    expect(r.headers['x-content-type-options']).toBe('nosniff');
-    expect(r.body.toString()).toBe('<h1>home</h1>');
+    expect(r!.headers.server).toMatch(/^PWS\/\d+\.\d+\.\d+$/);
+    expect(r!.headers.date).toMatch(/^(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} GMT$/);
+    expect(Math.abs(Date.parse(r!.headers.date ?? '') - Date.now())).toBeLessThan(5000);
+    expect(r!.headers['content-type']).toBe('text/html; charset=utf-8');
+    expect(r!.headers['content-length']).toBe('13');
+    expect(r!.headers['x-content-type-options']).toBe('nosniff');
+    expect(r!.body.toString()).toBe('<h1>home</h1>');
     expect(ex.rest.length).toBe(0);
   });
 
@@ -68,7 +68,7 @@ describe('serving files', () => {
     expect(ex.responses).toHaveLength(1);
     const h = ex.responses[0];
     const strip = (lines: string[]): string[] => lines.filter((l) => !l.startsWith('Date:') && !l.startsWith('Connection:'));
-    expect(strip(h.rawHeaders)).toEqual(strip(g.rawHeaders));
+    expect(strip(h!.rawHeaders)).toEqual(strip(g.rawHeaders));
     expect(ex.rest.length).toBe(0);
     expect(ex.closed).toBe(true);
   });

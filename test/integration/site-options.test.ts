@@ -103,8 +103,8 @@ describe('DIRECTORY_LISTING', () => {
     expect(r.headers['content-type']).toBe('application/json; charset=utf-8');
     const entries = JSON.parse(r.body.toString()) as Array<{ name: string; type: string; size: number; modified: string }>;
     expect(entries.map((e) => `${e.type}:${e.name}`)).toEqual(['directory:sub', 'file:a & <b>.txt', 'file:b.txt']);
-    expect(entries[2].size).toBe(3);
-    expect(Date.parse(entries[2].modified)).toBeGreaterThan(0);
+    expect(entries[2]!.size).toBe(3);
+    expect(Date.parse(entries[2]!.modified)).toBeGreaterThan(0);
   });
   it('is 404 when off (not 403)', async () => {
     expect((await get(plain.port, '/files/')).status).toBe(404);
@@ -132,11 +132,11 @@ describe('CORS', () => {
       'OPTIONS /index.html HTTP/1.1\r\nHost: t\r\nOrigin: https://x.example\r\nAccess-Control-Request-Method: GET\r\nAccess-Control-Request-Headers: range\r\nConnection: close\r\n\r\n',
     );
     const [r] = ex.responses;
-    expect(r.statusLine).toBe('HTTP/1.1 204 No Content');
-    expect(r.headers['access-control-allow-origin']).toBe('*');
-    expect(r.headers['access-control-allow-methods']).toBe('GET, HEAD, OPTIONS');
-    expect(r.headers['access-control-allow-headers']).toBe('range');
-    expect(r.headers['content-length']).toBeUndefined();
+    expect(r!.statusLine).toBe('HTTP/1.1 204 No Content');
+    expect(r!.headers['access-control-allow-origin']).toBe('*');
+    expect(r!.headers['access-control-allow-methods']).toBe('GET, HEAD, OPTIONS');
+    expect(r!.headers['access-control-allow-headers']).toBe('range');
+    expect(r!.headers['content-length']).toBeUndefined();
   });
   it('with an origin list, echoes a listed origin with Vary: Origin and omits others', async () => {
     const a = await get(listOrigins.port, '/index.html', ['Host: t', 'Origin: https://a.example', 'Accept-Encoding: br']);

@@ -47,7 +47,7 @@ describe('ambiguous framing', () => {
     const body = `0\r\n\r\n${SMUGGLED}`;
     const ex = await exchange(server.port, `GET / HTTP/1.1\r\nHost: t\r\n${fields}\r\n\r\n${body}`, { idleMs: 800 });
     expect(ex.responses.map((r) => r.statusLine)).toEqual(['HTTP/1.1 400 Bad Request']);
-    expect(ex.responses[0].headers.connection).toBe('close');
+    expect(ex.responses[0]!.headers.connection).toBe('close');
     expect(ex.closed).toBe(true);
     expect(ex.responses.some((r) => r.body.toString() === 'ADMIN')).toBe(false);
   });

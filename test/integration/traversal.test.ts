@@ -48,8 +48,7 @@ async function fetchAll(port: number, targets: string[]): Promise<Array<{ target
   const results: Array<{ target: string; status: number; body: string; raw: string }> = [];
   let next = 0;
   const lane = async (): Promise<void> => {
-    while (next < targets.length) {
-      const target = targets[next++];
+    for (let target = targets[next++]; target !== undefined; target = targets[next++]) {
       const raw = await new Promise<Buffer>((resolve) => {
         const chunks: Buffer[] = [];
         const s = net.connect(port, '127.0.0.1', () => s.write(`GET ${target} HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n`));

@@ -76,7 +76,7 @@ describe('loadConfig', () => {
     expect(c.spaFallback).toEqual(['index.html']);
     expect(c.directoryListing).toBe(true);
     expect(c.cors).toEqual({ kind: 'any' });
-    expect(c.headerRules[0].headers).toEqual([['X-A', '1']]);
+    expect(c.headerRules[0]!.headers).toEqual([['X-A', '1']]);
     expect(c.compression).toBe(false);
     expect(loadConfig({ IMMUTABLE_PATTERN: '/\\.[0-9a-f]{8}\\./' }, dir).immutablePattern?.test('/app.0123abcd.js')).toBe(true);
   });

@@ -9,10 +9,11 @@ function feed(raw: string, split: number, maxBody = 1 << 20): { used: number; do
   const buf = Buffer.from(raw, 'latin1');
   const d = new ChunkedDecoder(maxBody, 64);
   let used = 0;
-  for (const [s, e] of [
+  const packets: Array<[number, number]> = [
     [0, split],
     [split, buf.length],
-  ]) {
+  ];
+  for (const [s, e] of packets) {
     if (d.done) break;
     const r = d.feed(buf, s, e);
     if (r < 0) return r;

@@ -2,7 +2,7 @@
 
 import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
-import { acceptsHtml, chooseEncoding, encodingProfile, mentions, type Encoding } from '../../../src/http/negotiate';
+import { acceptsHtml, chooseEncoding, encodingProfile, mentions, parseQ, type Encoding } from '../../../src/http/negotiate';
 
 const BOTH: Encoding[] = ['br', 'gzip'];
 
@@ -38,6 +38,26 @@ describe('acceptsHtml', () => {
     ['image/avif,image/webp', false],
     ['text/html;q=0', false],
   ])('%j → %s', (accept, expected) => expect(acceptsHtml(accept)).toBe(expected));
+});
+
+describe('parseQ', () => {
+  it.each<[string, number]>([
+    ['1', 1],
+    ['1.000', 1],
+    ['0', 0],
+    ['0.5', 0.5],
+    ['0.001', 0.001],
+    [' 0.8 ', 0.8],
+    ['1.', 1], // "1" [ "." 0*3("0") ]: the dot alone is allowed
+  ])('reads %j as %d', (v, q) => expect(parseQ(v)).toBe(q));
+  it.each(['0x1', '1e0', '.5', '2', '1.5', '0.0001', '', '-0', 'NaN', 'Infinity'])('refuses %j', (v) => {
+    expect(parseQ(v)).toBeNaN();
+  });
+  it('takes a malformed q as 0 in both headers it reads', () => {
+    expect(chooseEncoding('gzip;q=0x1', ['gzip'])).toBe('identity');
+    expect(acceptsHtml('text/html;q=0x1')).toBe(false);
+    expect(acceptsHtml('text/html;q=0.1')).toBe(true);
+  });
 });
 
 describe('encodingProfile', () => {

@@ -1,9 +1,9 @@
 // Path globs of site options.
 
 import { describe, expect, it } from '@jest/globals';
-import { globToRegExp } from '../../../src/site/glob';
+import { globPattern } from '../../../src/site/glob';
 
-describe('globToRegExp', () => {
+describe('globPattern', () => {
   it.each<[string, string, boolean]>([
     ['/assets/**', '/assets/a/b.js', true],
     ['/assets/**', '/other/a.js', false],
@@ -16,5 +16,12 @@ describe('globToRegExp', () => {
     ['/sw.js', '/swxjs', false],
     ['/a?c', '/abc', true],
     ['/a?c', '/a/c', false],
-  ])('%s on %s → %s', (glob, p, matches) => expect(globToRegExp(glob).test(p)).toBe(matches));
+    // Alternatives: the form that used to match nothing at all.
+    ['/assets/*.{js,css}', '/assets/app.js', true],
+    ['/assets/*.{js,css}', '/assets/app.css', true],
+    ['/assets/*.{js,css}', '/assets/app.png', false],
+    ['*.{woff,woff2}', '/fonts/a.woff2', true],
+    ['/.well-known/*', '/.well-known/security.txt', true],
+    ['/**/*.js', '/.hidden/a.js', true],
+  ])('%s on %s → %s', (glob, p, matches) => expect(globPattern(glob).test(p)).toBe(matches));
 });

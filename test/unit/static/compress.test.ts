@@ -32,9 +32,9 @@ describe('CompressionCache', () => {
   it('compresses once per key and coding, and the bytes decompress to the input', async () => {
     const cache = new CompressionCache(1 << 20);
     let reads = 0;
-    const read = async (): Promise<Buffer> => {
+    const read = (): Promise<Buffer> => {
       reads++;
-      return text;
+      return Promise.resolve(text);
     };
     const [a, b] = await Promise.all([cache.get('k', 'br', read), cache.get('k', 'br', read)]);
     const c = await cache.get('k', 'br', read);
@@ -48,14 +48,14 @@ describe('CompressionCache', () => {
   });
 
   it('evicts the least recently used entries past its byte budget', async () => {
-    const one = must(await new CompressionCache(1 << 20).get('x', 'gzip', async () => text)).length;
+    const one = must(await new CompressionCache(1 << 20).get('x', 'gzip', () => Promise.resolve(text))).length;
     // Each entry is charged its result, its key ("gzip:a") twice over and a fixed overhead.
     const per = one + 2 * 'gzip:a'.length + COMPRESSED_ENTRY_OVERHEAD_BYTES;
     const cache = new CompressionCache(per * 2);
     let reads = 0;
-    const read = async (): Promise<Buffer> => {
+    const read = (): Promise<Buffer> => {
       reads++;
-      return text;
+      return Promise.resolve(text);
     };
     await cache.get('a', 'gzip', read);
     await cache.get('b', 'gzip', read);
@@ -73,11 +73,11 @@ describe('CompressionCache', () => {
     const small = Buffer.from('x');
     const budget = 64 * 1024;
     const cache = new CompressionCache(budget, 50);
-    for (let i = 0; i < 200; i++) await cache.get(`${i}/${'k'.repeat(4000)}`, 'gzip', async () => small);
+    for (let i = 0; i < 200; i++) await cache.get(`${i}/${'k'.repeat(4000)}`, 'gzip', () => Promise.resolve(small));
     expect(cache.size).toBeLessThanOrEqual(budget);
     expect(cache.count).toBeLessThanOrEqual(7); // 4 KiB keys count twice: at most 7 fit in 64 KiB
     const capped = new CompressionCache(1 << 30, 50);
-    for (let i = 0; i < 200; i++) await capped.get(`k${i}`, 'gzip', async () => small);
+    for (let i = 0; i < 200; i++) await capped.get(`k${i}`, 'gzip', () => Promise.resolve(small));
     expect(capped.count).toBe(50);
   });
 
@@ -105,19 +105,19 @@ describe('CompressionCache', () => {
   });
 
   it('goes on charging an evicted result while a socket sends it, and keeps no result it cannot charge', async () => {
-    const one = must(await new CompressionCache(1 << 20).get('x', 'gzip', async () => text)).length;
+    const one = must(await new CompressionCache(1 << 20).get('x', 'gzip', () => Promise.resolve(text))).length;
     const per = one + 2 * 'gzip:a'.length + COMPRESSED_ENTRY_OVERHEAD_BYTES;
     const cache = new CompressionCache(per * 2);
-    const a = must(await cache.get('a', 'gzip', async () => text));
-    must(await cache.get('b', 'gzip', async () => text));
+    const a = must(await cache.get('a', 'gzip', () => Promise.resolve(text)));
+    must(await cache.get('b', 'gzip', () => Promise.resolve(text)));
     sending(a); // a slow client has `a` queued
     // c evicts a (still charged: it is being sent) and then b (freed).
-    const c = must(await cache.get('c', 'gzip', async () => text));
+    const c = must(await cache.get('c', 'gzip', () => Promise.resolve(text)));
     expect(cache.size).toBe(per * 2);
     expect(cache.inFlight).toBe(per);
     sending(c);
     // d would need c evicted too, and both a and c are being sent: d is not kept.
-    expect(await cache.get('d', 'gzip', async () => text)).toBeNull();
+    expect(await cache.get('d', 'gzip', () => Promise.resolve(text))).toBeNull();
     expect(cache.size).toBe(per * 2);
     expect(cache.inFlight).toBe(per * 2);
     expect(cache.count).toBe(0);
@@ -125,7 +125,7 @@ describe('CompressionCache', () => {
     sent(c);
     expect(cache.inFlight).toBe(0);
     expect(cache.size).toBe(0);
-    expect(must(await cache.get('e', 'gzip', async () => text)).length).toBe(one);
+    expect(must(await cache.get('e', 'gzip', () => Promise.resolve(text))).length).toBe(one);
     expect(cache.size).toBe(per);
   });
 });

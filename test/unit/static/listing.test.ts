@@ -44,6 +44,6 @@ describe('renderHtml', () => {
 
 describe('renderJson', () => {
   it('lists name, type, size and modified', () => {
-    expect(JSON.parse(renderJson(entries))[0]).toEqual({ name: 'sub', type: 'directory', size: 0, modified: '2026-01-02T00:00:00.000Z' });
+    expect((JSON.parse(renderJson(entries)) as unknown[])[0]).toEqual({ name: 'sub', type: 'directory', size: 0, modified: '2026-01-02T00:00:00.000Z' });
   });
 });

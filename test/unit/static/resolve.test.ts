@@ -62,22 +62,22 @@ describe('openUnder', () => {
   });
   afterAll(() => fs.rmSync(base, { recursive: true, force: true }));
 
-  it('opens a file inside the root', async () => {
-    const o = await openUnder(root, ['a.txt']);
+  it('opens a file inside the root', () => {
+    const o = openUnder(root, ['a.txt']);
     expect(o.kind).toBe('file');
     if (o.kind === 'file') {
       expect(o.size).toBe(1);
-      await o.handle.close();
+      o.handle.close();
     }
   });
-  it('follows a symlink that stays inside', async () => {
-    const o = await openUnder(root, ['in.txt']);
+  it('follows a symlink that stays inside', () => {
+    const o = openUnder(root, ['in.txt']);
     expect(o.kind).toBe('file');
-    if (o.kind === 'file') await o.handle.close();
+    if (o.kind === 'file') o.handle.close();
   });
-  it('finds directories', async () => {
-    expect(await openUnder(root, ['sub'])).toMatchObject({ kind: 'directory' });
-    expect(await openUnder(root, [])).toMatchObject({ kind: 'directory', realPath: root });
+  it('finds directories', () => {
+    expect(openUnder(root, ['sub'])).toMatchObject({ kind: 'directory' });
+    expect(openUnder(root, [])).toMatchObject({ kind: 'directory', realPath: root });
   });
   it.each([
     ['a symlink to a file outside', ['out.txt']],
@@ -87,7 +87,7 @@ describe('openUnder', () => {
     ['a missing file', ['nope']],
     ['a file used as a folder', ['a.txt', 'x']],
     ['a name too long for the file system', ['n'.repeat(300)]],
-  ])('treats %s as missing', async (_name, segments) => {
-    expect(await openUnder(root, segments)).toEqual({ kind: 'missing' });
+  ])('treats %s as missing', (_name, segments) => {
+    expect(openUnder(root, segments)).toEqual({ kind: 'missing' });
   });
 });

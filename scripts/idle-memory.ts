@@ -10,7 +10,7 @@ import { children, IDLE_MEASUREMENTS, idleGrowth, startPws } from './measure';
 export async function measureIdle(count: number, nodeOptions = ''): Promise<{ rss: number; privateDirty: number }> {
   const pws = await startPws({ WORKERS: '1', KEEP_ALIVE_TIMEOUT_MS: '600000', MAX_CONNECTIONS: String(count + 300), NODE_OPTIONS: nodeOptions });
   try {
-    const [worker] = children(pws.proc.pid ?? -1);
+    const [worker = -1] = children(pws.proc.pid ?? -1);
     return await idleGrowth(pws.port, worker, count);
   } finally {
     await pws.stop();

@@ -184,13 +184,14 @@ const ATTACKS: Attack[] = [
           { length: 8 },
           () =>
             new Promise<void>((resolve) => {
-              const s = net.connect(port, '127.0.0.1', async () => {
+              const pour = async (): Promise<void> => {
                 s.write('POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n1;');
                 for (let i = 0; i < 8 && !s.destroyed; i++) {
                   if (!s.write(ext)) await new Promise((r) => s.once('drain', r));
                 }
                 s.end();
-              });
+              };
+              const s = net.connect(port, '127.0.0.1', () => void pour());
               s.on('data', () => undefined);
               s.on('error', () => resolve());
               s.on('close', () => resolve());
@@ -252,7 +253,7 @@ async function main(): Promise<void> {
         COMPRESSION_CACHE_BYTES: String(8 * MIB),
         SEND_TIMEOUT_MS: '60000',
       });
-      const [pid] = children(pws.proc.pid ?? -1);
+      const [pid = -1] = children(pws.proc.pid ?? -1);
       await timedGet(pws.port, '/index.html');
       const first = await measure(attack, pws.port, pid);
       const second = await measure(attack, pws.port, pid);

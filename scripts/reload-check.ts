@@ -54,7 +54,9 @@ async function underPm2(site: ReturnType<typeof makeSite>): Promise<LoadStats> {
   // Asynchronous, so the load client keeps reading while pm2 works.
   const pm2 = (...args: string[]): Promise<void> =>
     new Promise((resolve, reject) => {
-      execFile(process.execPath, [PM2, ...args], { cwd: REPO, env }, (err) => (err ? reject(err) : resolve()));
+      execFile(process.execPath, [PM2, ...args], { cwd: REPO, env }, (err) =>
+        err ? reject(new Error(`pm2 ${args.join(' ')}: ${err.message}`, { cause: err })) : resolve(),
+      );
     });
   try {
     await pm2('start', 'ecosystem.config.js');

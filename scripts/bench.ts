@@ -115,7 +115,7 @@ function buildBaseline(ref: string): { main: string; remove: () => void } {
     execFileSync(process.execPath, [path.join(REPO, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'], { cwd: dir, stdio: 'inherit' });
   } catch (err) {
     remove();
-    throw new Error(`cannot build ${ref}: ${(err as Error).message}`);
+    throw new Error(`cannot build ${ref}: ${(err as Error).message}`, { cause: err });
   }
   return { main: path.join(dir, 'dist', 'main.js'), remove };
 }
@@ -164,8 +164,8 @@ function parseWrk(out: string): Result {
   const non2xx = num(/Non-2xx or 3xx responses: (\d+)/);
   return {
     rps: num(/Requests\/sec:\s+([\d.]+)/),
-    p99: p99 ? unit(Number(p99[1]), p99[2]) : NaN,
-    bytesPerSec: transfer ? Number(transfer[1]) * scale[transfer[2]] : NaN,
+    p99: p99 ? unit(Number(p99[1]), p99[2] ?? 'ms') : NaN,
+    bytesPerSec: transfer ? Number(transfer[1]) * (scale[transfer[2] ?? 'B'] ?? 1) : NaN,
     errors: (socketErrors ? socketErrors.slice(1).reduce((n, v) => n + Number(v), 0) : 0) + (Number.isNaN(non2xx) ? 0 : non2xx),
   };
 }
@@ -258,6 +258,7 @@ async function main(): Promise<void> {
     { name: '10,000 files, random', target: '≥ 0.7× nginx', path: '/', connections: 50, script: lua },
   ];
 
+  const [kilobyte] = workloads as [Workload, ...Workload[]];
   type Starter = () => Promise<Server>;
   const baseline = BASELINE === null ? null : buildBaseline(BASELINE);
   const baselineName = `pws@${BASELINE}`;
@@ -267,7 +268,7 @@ async function main(): Promise<void> {
   else process.stdout.write('nginx not found: install nginx-light to compare with it\n');
   for (const peer of ['serve-static', 'sirv', 'http-server']) starters.push([peer, () => startPeer(peer, dir)]);
   starters.push(['node:net (bare)', () => startPeer('bare', dir)]);
-  const chosen = starters.filter(([name]) => !ONLY || ONLY.includes(name.split(' ')[0]) || name === baselineName);
+  const chosen = starters.filter(([name]) => !ONLY || ONLY.includes(name.split(' ')[0] ?? name) || name === baselineName);
 
   const running: Array<{ name: string; server: Server; etag: string }> = [];
   for (const [name, start] of chosen) {
@@ -314,8 +315,8 @@ async function main(): Promise<void> {
     let on = 0;
     let off = 0;
     for (let round = 0; round < 3; round++) {
-      off += runWrk(quiet.port, workloads[0], []).rps / 3;
-      on += runWrk(logged.port, workloads[0], []).rps / 3;
+      off += runWrk(quiet.port, kilobyte, []).rps / 3;
+      on += runWrk(logged.port, kilobyte, []).rps / 3;
     }
     await quiet.stop();
     await logged.stop();
@@ -363,7 +364,7 @@ async function main(): Promise<void> {
     );
     chart.push({ workload: w.name, values: servers.filter((s) => Number.isFinite(value(s))).map((s) => [s, value(s)]) });
   }
-  const p99 = (s: string): number => results.get(s)?.get(workloads[0].name)?.p99 ?? NaN;
+  const p99 = (s: string): number => results.get(s)?.get(kilobyte.name)?.p99 ?? NaN;
   if (Number.isFinite(p99('nginx')))
     extra.push(
       `| p99 latency, 1 KB keep-alive | PWS ${fmt(p99('pws'), 2)} ms, nginx ${fmt(p99('nginx'), 2)} ms | ${fmt(p99('pws') / p99('nginx'), 2)}× nginx | ≤ 1.5× |`,

@@ -62,7 +62,7 @@ export class LoadClient {
     let sock: net.Socket | null = null;
     let reused = false;
     while (!this.stopped) {
-      const path = this.paths[this.next++ % this.paths.length];
+      const path = this.paths[this.next++ % this.paths.length] ?? '/';
       if (sock === null || sock.destroyed || sock.readableEnded) {
         sock?.destroy();
         sock = await this.connect();

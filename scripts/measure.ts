@@ -7,7 +7,15 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 
-export const REPO = path.join(__dirname, '..', '..');
+/** The checkout: the nearest folder up from here with the project's package.json and sources. */
+function repoRoot(from: string): string {
+  for (let dir = from; ; dir = path.dirname(dir)) {
+    if (fs.existsSync(path.join(dir, 'package.json')) && fs.existsSync(path.join(dir, 'src', 'main.ts'))) return dir;
+    if (dir === path.dirname(dir)) throw new Error(`no PWS checkout above ${from}`);
+  }
+}
+
+export const REPO = repoRoot(__dirname);
 export const MAIN = path.join(REPO, 'dist', 'main.js');
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -164,5 +172,5 @@ export function timedGet(port: number, target = '/'): Promise<number> {
 /** The p-th percentile (0..100) of `values`. */
 export function percentile(values: number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 }

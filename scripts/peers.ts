@@ -8,29 +8,29 @@ import fs from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
+import serveStatic from 'serve-static';
+import sirv from 'sirv';
 
 type Listener = (req: http.IncomingMessage, res: http.ServerResponse) => void;
 
 function handlerFor(peer: string, dir: string): Listener {
   switch (peer) {
     case 'serve-static': {
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
-      const serveStatic = require('serve-static') as typeof import('serve-static');
       const serve = serveStatic(dir);
-      return (req, res) =>
+      return (req, res) => {
         serve(req, res, () => {
           res.statusCode = 404;
           res.end('Not Found');
         });
+      };
     }
     case 'sirv': {
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
-      const sirv = require('sirv') as typeof import('sirv');
-      return sirv(dir, { etag: true }) as unknown as Listener;
+      const handler = sirv(dir, { etag: true });
+      return (req, res) => handler(req, res);
     }
     case 'http-server': {
       // http-server ships no types; its createServer returns an object whose `server` is a node:http server.
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      // eslint-disable-next-line @typescript-eslint/no-require-imports -- http-server has no type declarations to import
       const httpServer = require('http-server') as { createServer(o: object): { server: http.Server } };
       const inner = httpServer.createServer({ root: dir, cache: 3600, showDir: false, silent: true });
       return (req, res) => inner.server.emit('request', req, res);
@@ -40,7 +40,7 @@ function handlerFor(peer: string, dir: string): Listener {
   }
 }
 
-const [peer, dir, port, workers] = process.argv.slice(2);
+const [peer = '', dir = '.', port = '0', workers = '1'] = process.argv.slice(2);
 if (cluster.isPrimary) {
   if (process.env.NODE_CLUSTER_SCHED_POLICY === undefined) cluster.schedulingPolicy = cluster.SCHED_NONE;
   const n = Number(workers) || 1;

@@ -3,9 +3,9 @@
 // with 20,000 replies shaped like those of 8 KiB files, head prebuilt, all sharing one body, and
 // divides the growth of the V8 heap and of array buffers by the count.
 
-import type { Reply } from '../contract/reply';
-import { replyHead } from '../net/writer';
-import { ReplyCache } from '../static/reply-cache';
+import type { Reply } from '../src/contract/reply';
+import { replyHead } from '../src/net/writer';
+import { ReplyCache } from '../src/static/reply-cache';
 
 const N = 20_000;
 const gc = (globalThis as { gc?: () => void }).gc;

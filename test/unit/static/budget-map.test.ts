@@ -1,0 +1,63 @@
+// The budget-bounded map behind both caches: least recent out, entry cap, charges that change,
+// and evicted entries that stay charged until released.
+
+import { describe, expect, it } from '@jest/globals';
+import { BudgetMap } from '../../../src/static/budget-map';
+
+const e = (key: string, held: number): { key: string; held: number } => ({ key, held });
+
+describe('BudgetMap', () => {
+  it('evicts the least recent past its bytes, and past its count', () => {
+    const m = new BudgetMap(30, 10);
+    const a = e('a', 10);
+    m.add(a);
+    m.add(e('b', 10));
+    m.add(e('c', 10));
+    m.touch(a);
+    expect(m.add(e('d', 10))).toBe(true); // b goes
+    expect(['a', 'b', 'c', 'd'].map((k) => m.get(k) !== undefined)).toEqual([true, false, true, true]);
+    expect(m.bytes).toBe(30);
+    const capped = new BudgetMap(1000, 2);
+    for (const k of ['x', 'y', 'z']) capped.add(e(k, 1));
+    expect(capped.count).toBe(2);
+    expect(capped.get('x')).toBeUndefined();
+  });
+
+  it('refuses an entry larger than the budget, and replaces one under the same key', () => {
+    const m = new BudgetMap(30, 10);
+    m.add(e('a', 10));
+    expect(m.add(e('big', 31))).toBe(false);
+    expect(m.count).toBe(1);
+    m.add(e('a', 20));
+    expect(m.bytes).toBe(20);
+  });
+
+  it('charges changes to entries it holds, not to ones it let go', () => {
+    const m = new BudgetMap(100, 10);
+    const a = e('a', 10);
+    m.add(a);
+    m.charge(a, 5);
+    expect(m.bytes).toBe(15);
+    m.remove(a);
+    m.charge(a, 5);
+    expect(m.bytes).toBe(0);
+    expect(a.held).toBe(20);
+  });
+
+  it('keeps an evicted entry charged while it is retained, and lets it go on release', () => {
+    const releases: Array<() => void> = [];
+    // a and b are "being sent"; c is not.
+    const m = new BudgetMap<{ key: string; held: number }>(20, 10, (v, release) => {
+      if (v.key === 'c') return false;
+      releases.push(release);
+      return true;
+    });
+    m.add(e('a', 10));
+    m.add(e('b', 10));
+    expect(m.add(e('c', 10))).toBe(false); // a and b stay charged: nothing fits
+    expect(m.bytes).toBe(20);
+    expect(m.count).toBe(0);
+    releases.forEach((r) => r());
+    expect(m.bytes).toBe(0);
+  });
+});
