@@ -3,16 +3,33 @@ const fs = require('node:fs');
 // The browser test needs Debian's Chromium; .ci/run installs it, so CI always runs it.
 const hasChromium = fs.existsSync('/usr/bin/chromium');
 
-/** @type {import('jest').Config} */
-module.exports = {
+/** What every project shares: TypeScript through ts-jest, temporary folders removed after each file. */
+const common = {
   testEnvironment: 'node',
-  roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
-  testPathIgnorePatterns: ['/node_modules/', ...(hasChromium ? [] : ['<rootDir>/test/browser/'])],
   transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }] },
-  testTimeout: 30000,
   setupFilesAfterEnv: ['<rootDir>/test/helpers/cleanup.ts'],
-  // One file at a time: the integration suites flood the loopback with thousands of connections
-  // and must not compete with each other for ports, descriptors or CPU (and serial is no slower).
-  maxWorkers: 1,
+  testTimeout: 30000,
+};
+
+/**
+ * Three projects (`npm test` runs the first two in parallel, then the third one file at a time):
+ *   unit      pure modules, no sockets
+ *   features  the whole request path in-process on a port-0 server (test/helpers/in-process.ts)
+ *   process   spawned servers: cluster, signals, pm2, the CLI, floods, the browser — these flood
+ *             the loopback or count a process's descriptors, so they must not run beside each other
+ *
+ * @type {import('jest').Config}
+ */
+module.exports = {
+  testTimeout: 30000,
+  projects: [
+    { ...common, displayName: 'unit', roots: ['<rootDir>/test/unit'] },
+    { ...common, displayName: 'features', roots: ['<rootDir>/test/features'] },
+    {
+      ...common,
+      displayName: 'process',
+      roots: ['<rootDir>/test/process', ...(hasChromium ? ['<rootDir>/test/browser'] : [])],
+    },
+  ],
 };

@@ -64,7 +64,8 @@ export function startServer(opts: StartOptions): Promise<Running> {
   let stderr = '';
   proc.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
   proc.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
-  const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
+  // 'close', not 'exit': by then every byte the server wrote has been read into stdout/stderr.
+  const exited = new Promise<number | null>((resolve) => proc.once('close', (code) => resolve(code)));
 
   const running = (port: number): Running => ({
     port,

@@ -3,11 +3,12 @@
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { exchange } from '../helpers/raw';
-import { makeSite, startServer, type Running } from '../helpers/server';
+import { startInProcess, type InProcess } from '../helpers/in-process';
+import { makeSite } from '../helpers/server';
 
-let server: Running;
+let server: InProcess;
 beforeAll(async () => {
-  server = await startServer({ staticDir: makeSite({ 'index.html': 'home', 'a.txt': 'AAA', 'b.txt': 'BB' }) });
+  server = await startInProcess({ staticDir: makeSite({ 'index.html': 'home', 'a.txt': 'AAA', 'b.txt': 'BB' }) });
 });
 afterAll(async () => {
   await server.stop();

@@ -3,7 +3,8 @@
 import crypto from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { exchange, get } from '../helpers/raw';
-import { makeSite, startServer, type Running } from '../helpers/server';
+import { startInProcess, type InProcess } from '../helpers/in-process';
+import { makeSite } from '../helpers/server';
 
 const binary = crypto.randomBytes(1024 * 1024);
 const files = {
@@ -19,12 +20,12 @@ const files = {
   'zero.txt': '',
 };
 
-let server: Running;
+let server: InProcess;
 beforeAll(async () => {
-  server = await startServer({ staticDir: makeSite(files) });
+  server = await startInProcess({ staticDir: makeSite(files) });
 });
 afterAll(async () => {
-  expect(await server.stop()).toBe(0);
+  await server.stop();
 });
 
 describe('serving files', () => {
@@ -118,7 +119,7 @@ describe('serving files', () => {
 
 describe('a site without error.html', () => {
   it('answers 404 with a built-in page', async () => {
-    const bare = await startServer({ staticDir: makeSite({ 'index.html': 'x' }), workers: 1 });
+    const bare = await startInProcess({ staticDir: makeSite({ 'index.html': 'x' }) });
     try {
       const r = await get(bare.port, '/missing');
       expect(r.status).toBe(404);

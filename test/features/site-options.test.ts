@@ -5,7 +5,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { exchange, get } from '../helpers/raw';
-import { makeSite, startServer, type Running, tempDir } from '../helpers/server';
+import { startInProcess, type InProcess } from '../helpers/in-process';
+import { makeSite, tempDir } from '../helpers/server';
 
 const files = {
   'index.html': '<h1>app</h1>',
@@ -20,9 +21,9 @@ const files = {
   'blob.unknownext': 'x',
   'sw.js': 'self',
 };
-let plain: Running;
-let custom: Running;
-let listOrigins: Running;
+let plain: InProcess;
+let custom: InProcess;
+let listOrigins: InProcess;
 beforeAll(async () => {
   const root = makeSite(files);
   const cwd = tempDir('pws-cwd-');
@@ -34,10 +35,9 @@ beforeAll(async () => {
       '/sw.js': { 'Service-Worker-Allowed': '/' },
     }),
   );
-  plain = await startServer({ staticDir: root, workers: 1 });
-  custom = await startServer({
+  plain = await startInProcess({ staticDir: root });
+  custom = await startInProcess({
     staticDir: root,
-    workers: 1,
     cwd,
     env: {
       CACHE_CONTROL: 'public, max-age=60',
@@ -48,7 +48,7 @@ beforeAll(async () => {
       HEADERS_FILE: 'headers.json',
     },
   });
-  listOrigins = await startServer({ staticDir: root, workers: 1, env: { CORS: 'https://a.example,https://b.example' } });
+  listOrigins = await startInProcess({ staticDir: root, env: { CORS: 'https://a.example,https://b.example' } });
 });
 afterAll(async () => {
   await Promise.all([plain.stop(), custom.stop(), listOrigins.stop()]);

@@ -3,11 +3,12 @@
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { exchange } from '../helpers/raw';
-import { makeSite, startServer, type Running } from '../helpers/server';
+import { startInProcess, type InProcess } from '../helpers/in-process';
+import { makeSite } from '../helpers/server';
 
-let server: Running;
+let server: InProcess;
 beforeAll(async () => {
-  server = await startServer({
+  server = await startInProcess({
     staticDir: makeSite({ 'index.html': 'home' }),
     env: { MAX_URI_BYTES: '200', MAX_HEADER_BYTES: '1024', MAX_HEADERS: '20', MAX_BODY_BYTES: '100' },
   });
@@ -89,7 +90,7 @@ describe('bad input gets the right status', () => {
   });
 
   it('refuses a chunk line over 4 KiB with 400 and a close, without reading the rest of it', async () => {
-    const roomy = await startServer({ staticDir: makeSite({ 'index.html': 'home' }), workers: 1, env: { ACCESS_LOG: 'off', MAX_BODY_BYTES: String(1 << 30) } });
+    const roomy = await startInProcess({ staticDir: makeSite({ 'index.html': 'home' }), env: { ACCESS_LOG: 'off', MAX_BODY_BYTES: String(1 << 30) } });
     try {
       const s = net.connect(roomy.port, '127.0.0.1');
       s.on('error', () => undefined);

@@ -13,7 +13,8 @@ import zlib from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { startNginx, which, type Nginx } from '../../scripts/nginx';
 import { ask, type Message } from '../helpers/http-message';
-import { makeSite, startServer, type Running } from '../helpers/server';
+import { startInProcess, type InProcess } from '../helpers/in-process';
+import { makeSite } from '../helpers/server';
 
 const NGINX = which('nginx');
 if (NGINX === null) process.stderr.write('nginx-oracle.test.ts: nginx is not installed (apt-get install nginx-light); the differential suite is skipped\n');
@@ -24,7 +25,7 @@ const BIG = crypto.randomBytes(2 * 1024 * 1024 + 17);
 const CSS = Buffer.from('body { color: #333; margin: 0 auto; }\n'.repeat(200));
 
 let root: string;
-let pws: Running;
+let pws: InProcess;
 let nginx: Nginx;
 
 /** The configuration of nginx closest to PWS's defaults. */
@@ -84,7 +85,7 @@ beforeAll(async () => {
   };
   walk(root);
   [pws, nginx] = await Promise.all([
-    startServer({ staticDir: root, workers: 1, env: { ACCESS_LOG: 'off' } }),
+    startInProcess({ staticDir: root, env: { ACCESS_LOG: 'off' } }),
     startNginx(NGINX, { root, http: NGINX_HTTP, server: NGINX_SERVER }),
   ]);
 });

@@ -3,11 +3,12 @@
 
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { exchange } from '../helpers/raw';
-import { makeSite, startServer, type Running } from '../helpers/server';
+import { startInProcess, type InProcess } from '../helpers/in-process';
+import { makeSite } from '../helpers/server';
 
-let server: Running;
+let server: InProcess;
 beforeAll(async () => {
-  server = await startServer({ staticDir: makeSite({ 'index.html': 'home', admin: 'ADMIN' }), env: { ACCESS_LOG: 'off' } });
+  server = await startInProcess({ staticDir: makeSite({ 'index.html': 'home', admin: 'ADMIN' }), env: { ACCESS_LOG: 'off' } });
 });
 afterAll(async () => {
   await server.stop();

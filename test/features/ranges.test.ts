@@ -3,13 +3,14 @@
 import crypto from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { get } from '../helpers/raw';
-import { makeSite, startServer, type Running } from '../helpers/server';
+import { startInProcess, type InProcess } from '../helpers/in-process';
+import { makeSite } from '../helpers/server';
 
 const small = Buffer.from('0123456789abcdefghijklmnopqrstuvwxyz');
 const large = crypto.randomBytes(300 * 1024); // over the small-file threshold: streamed spans
-let server: Running;
+let server: InProcess;
 beforeAll(async () => {
-  server = await startServer({ staticDir: makeSite({ 'small.txt': small, 'large.bin': large }), env: { MAX_RANGES: '4' } });
+  server = await startInProcess({ staticDir: makeSite({ 'small.txt': small, 'large.bin': large }), env: { MAX_RANGES: '4' } });
 });
 afterAll(async () => {
   await server.stop();

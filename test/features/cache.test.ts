@@ -6,13 +6,14 @@ import path from 'node:path';
 import zlib from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { exchange, get } from '../helpers/raw';
-import { makeSite, startServer, type Running } from '../helpers/server';
+import { startInProcess, type InProcess } from '../helpers/in-process';
+import { makeSite } from '../helpers/server';
 
 let root: string;
-let server: Running;
+let server: InProcess;
 beforeAll(async () => {
   root = makeSite({ 'page.html': 'version one', 'app.css': 'a{color:red}'.repeat(200) });
-  server = await startServer({ staticDir: root, workers: 1, env: { CACHE_VALIDATE_MS: '300', ACCESS_LOG: 'off' } });
+  server = await startInProcess({ staticDir: root, env: { CACHE_VALIDATE_MS: '300', ACCESS_LOG: 'off' } });
 });
 afterAll(async () => {
   await server.stop();
@@ -25,28 +26,21 @@ describe('hot cache', () => {
     expect(await body('/page.html')).toBe('version one');
     expect(await body('/page.html')).toBe('version one'); // now from the cache
     fs.writeFileSync(path.join(root, 'page.html'), 'version two, longer');
-    const changedAt = Date.now();
-    let seen = '';
-    while (Date.now() - changedAt < 2000 && seen !== 'version two, longer') seen = await body('/page.html');
-    expect(seen).toBe('version two, longer');
-    // Within the validation time plus one request's worth of slack, never later.
-    expect(Date.now() - changedAt).toBeLessThan(300 + 500);
+    // Once CACHE_VALIDATE_MS (300) has passed, the next request must see the new version: however
+    // slow the machine, more time only makes that surer (how soon is measured, not asserted).
+    await new Promise((res) => setTimeout(res, 350));
+    expect(await body('/page.html')).toBe('version two, longer');
   });
 
   it('sees an added and a deleted file within CACHE_VALIDATE_MS', async () => {
     expect((await get(server.port, '/new.html')).status).toBe(404);
     fs.writeFileSync(path.join(root, 'new.html'), 'added');
+    await new Promise((res) => setTimeout(res, 350));
     let r = await get(server.port, '/new.html');
-    for (let i = 0; i < 40 && r.status !== 200; i++) {
-      await new Promise((res) => setTimeout(res, 25));
-      r = await get(server.port, '/new.html');
-    }
     expect(r.body.toString()).toBe('added');
     fs.unlinkSync(path.join(root, 'new.html'));
-    for (let i = 0; i < 40 && r.status !== 404; i++) {
-      await new Promise((res) => setTimeout(res, 25));
-      r = await get(server.port, '/new.html');
-    }
+    await new Promise((res) => setTimeout(res, 350));
+    r = await get(server.port, '/new.html');
     expect(r.status).toBe(404);
   });
 

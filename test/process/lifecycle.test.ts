@@ -38,7 +38,8 @@ describe('rolling restart (SIGHUP)', () => {
     const seen = new Set(workerPids(primary));
     try {
       for (let round = 1; round <= 3; round++) {
-        await sleep(300);
+        const before = load.stats.ok;
+        await waitFor('requests served before the reload', () => load.stats.ok > before + 20, 20_000);
         s.proc.kill('SIGHUP');
         await waitFor(`reload ${round}`, () => countLines(s.output().stderr, 'rolling restart finished') === round, 20_000);
         await waitFor('old workers gone', () => workerPids(primary).length === 2, 15_000);
@@ -46,7 +47,8 @@ describe('rolling restart (SIGHUP)', () => {
         expect(now.some((pid) => seen.has(pid))).toBe(false);
         now.forEach((pid) => seen.add(pid));
       }
-      await sleep(300);
+      const after = load.stats.ok;
+      await waitFor('requests served by the last workers', () => load.stats.ok > after + 20, 20_000);
     } finally {
       clearInterval(counter);
     }
@@ -70,7 +72,6 @@ describe('rolling restart (SIGHUP)', () => {
     s.proc.kill('SIGHUP');
     await waitFor('both reloads', () => countLines(s.output().stderr, 'rolling restart finished') === 2, 30_000);
     await waitFor('two workers', () => workerPids(primary).length === 2, 15_000);
-    await sleep(300);
     clearInterval(counter);
     expect(countLines(s.output().stderr, 'rolling restart started')).toBe(2);
     expect(most).toBeLessThanOrEqual(3);
@@ -96,14 +97,14 @@ describe('rolling restart (SIGHUP)', () => {
 });
 
 describe('crash recovery', () => {
-  it('replaces a SIGKILLed worker within a second while the other keeps serving', async () => {
+  // How fast the replacement comes is measured by `npm run reload-check`, not asserted here.
+  it('replaces a SIGKILLed worker while the other keeps serving', async () => {
     server = await startServer({ staticDir: root, workers: 2 });
     const s = server;
     const primary = s.proc.pid ?? -1;
     const load = new LoadClient({ port: s.port, lanes: 6, expected }).start();
-    await sleep(300);
+    await waitFor('load under way', () => load.stats.ok > 20, 20_000);
     const victim = workerPid(primary);
-    const killedAt = Date.now();
     process.kill(victim, 'SIGKILL');
     await waitFor(
       'replacement',
@@ -111,15 +112,16 @@ describe('crash recovery', () => {
         const pids = workerPids(primary);
         return pids.length === 2 && !pids.includes(victim);
       },
-      1000,
+      15_000,
     );
-    await waitFor('replacement listening', () => s.output().stderr.includes(`worker ${victim} died (signal SIGKILL)`), 1000);
-    await sleep(700);
+    await waitFor('the crash logged', () => s.output().stderr.includes(`worker ${victim} died (signal SIGKILL)`), 15_000);
+    const replacedAt = Date.now();
+    const after = load.stats.ok;
+    await waitFor('requests served after the replacement', () => load.stats.ok > after + 50, 20_000);
     const stats = await load.stop();
-    // Only requests in flight on the killed worker may fail, and only at the moment of the kill.
+    // Only requests in flight on the killed worker may fail, and none once its replacement is up.
     expect(stats.failed).toBeLessThanOrEqual(6);
-    for (const t of stats.failureTimes) expect(t - killedAt).toBeLessThan(200);
-    expect(stats.ok).toBeGreaterThan(100);
+    for (const t of stats.failureTimes) expect(t).toBeLessThanOrEqual(replacedAt);
   });
 
   it('logs each crash once with its cause and backs off on repeated crashes', async () => {
@@ -157,7 +159,7 @@ describe('graceful shutdown (SIGTERM)', () => {
     });
     await waitFor('download under way', () => received > 1024 * 1024);
     s.proc.kill('SIGTERM');
-    await sleep(300);
+    await waitFor('the workers draining', () => s.output().stderr.includes('worker draining'), 15_000);
     // A new connection now is refused or answered, never left hanging.
     const verdict = await new Promise<string>((resolve) => {
       const c = net.connect(s.port, '127.0.0.1');

@@ -2,13 +2,14 @@
 
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { exchange, get } from '../helpers/raw';
-import { makeSite, startServer, type Running } from '../helpers/server';
+import { startInProcess, type InProcess } from '../helpers/in-process';
+import { makeSite } from '../helpers/server';
 
-let server: Running;
+let server: InProcess;
 let etag: string;
 let lastModified: string;
 beforeAll(async () => {
-  server = await startServer({ staticDir: makeSite({ 'page.html': '<p>page</p>', 'img.png': Buffer.alloc(300, 1) }) });
+  server = await startInProcess({ staticDir: makeSite({ 'page.html': '<p>page</p>', 'img.png': Buffer.alloc(300, 1) }) });
   const r = await get(server.port, '/page.html');
   etag = r.headers.etag ?? '';
   lastModified = r.headers['last-modified'] ?? '';

@@ -6,15 +6,16 @@ import path from 'node:path';
 import zlib from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { get } from '../helpers/raw';
-import { makeSite, startServer, type Running } from '../helpers/server';
+import { startInProcess, type InProcess } from '../helpers/in-process';
+import { makeSite } from '../helpers/server';
 
 const js = Buffer.from('export const answer = 42;\n'.repeat(200));
 const css = Buffer.from('body { color: red; }\n'.repeat(200));
 const tiny = Buffer.from('tiny text');
 const png = Buffer.alloc(5000, 9);
 let root: string;
-let server: Running;
-let off: Running;
+let server: InProcess;
+let off: InProcess;
 beforeAll(async () => {
   root = makeSite({
     'app.js': js,
@@ -28,8 +29,8 @@ beforeAll(async () => {
   });
   // Workers: 1, so that "computed once" is observable in one process; the response cache off, so
   // that what is observed is the compression cache alone.
-  server = await startServer({ staticDir: root, workers: 1, env: { CACHE_MAX_BYTES: '0' } });
-  off = await startServer({ staticDir: root, workers: 1, env: { COMPRESSION: 'off' } });
+  server = await startInProcess({ staticDir: root, env: { CACHE_MAX_BYTES: '0' } });
+  off = await startInProcess({ staticDir: root, env: { COMPRESSION: 'off' } });
 });
 afterAll(async () => {
   await server.stop();

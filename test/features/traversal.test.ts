@@ -6,14 +6,15 @@ import net from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { parseResponses } from '../helpers/raw';
-import { makeSite, startServer, type Running } from '../helpers/server';
+import { startInProcess, type InProcess } from '../helpers/in-process';
+import { makeSite } from '../helpers/server';
 
 const SENTINEL = 'SENTINEL-9f2c-outside';
-let server: Running;
+let server: InProcess;
 beforeAll(async () => {
   const root = makeSite({ 'index.html': 'home', 'sub/deep/file.txt': 'inside' });
   fs.writeFileSync(path.join(path.dirname(root), 'sentinel.txt'), SENTINEL);
-  server = await startServer({ staticDir: root, workers: 2, env: { ACCESS_LOG: 'off' } });
+  server = await startInProcess({ staticDir: root, env: { ACCESS_LOG: 'off' } });
 });
 afterAll(async () => {
   await server.stop();

@@ -4,6 +4,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from '@jest/globals';
+import { errorReply } from '../../src/contract/error-page';
+import { loadConfig } from '../../src/config';
+import { createHttpServer } from '../../src/net/server';
 import { exchange, get } from '../helpers/raw';
 import { makeSite, startServer, waitFor, tempDir } from '../helpers/server';
 
@@ -75,16 +78,19 @@ describe('access log', () => {
     ]);
   });
 
-  it('ACCESS_LOG=off writes nothing', async () => {
-    const s = await startServer({ staticDir: site, workers: 1, env: { ACCESS_LOG: 'off' } });
+  it('ACCESS_LOG=off writes nothing, anywhere', async () => {
+    const cwd = tempDir('pws-cwd-');
+    const s = await startServer({ staticDir: site, workers: 1, cwd, env: { ACCESS_LOG: 'off' } });
     await get(s.port, '/');
-    await new Promise((r) => setTimeout(r, 1200));
-    await s.stop();
-    expect(
-      s
-        .output()
-        .stdout.split('\n')
-        .filter((l) => l.includes('"GET ')),
-    ).toEqual([]);
+    await get(s.port, '/nope');
+    // A worker flushes its access log before it exits: once stopped, every line would be out.
+    expect(await s.stop()).toBe(0);
+    const { stdout, stderr } = s.output();
+    expect([...stdout.split('\n'), ...stderr.split('\n')].filter((l) => l.includes('"GET '))).toEqual([]);
+    expect(fs.readdirSync(cwd)).toEqual([]);
+    // And no log object at all: nothing is formatted or queued per request.
+    const config = loadConfig({ STATIC_DIR: site, ACCESS_LOG: 'off' }, cwd);
+    const http = createHttpServer(config, () => errorReply(404));
+    expect(http.ctx.accessLog).toBeNull();
   });
 });

@@ -4,10 +4,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { exchange, get } from '../helpers/raw';
-import { makeSite, startServer, type Running } from '../helpers/server';
+import { startInProcess, type InProcess } from '../helpers/in-process';
+import { makeSite } from '../helpers/server';
 
 const SENTINEL = 'SENTINEL-outside-the-root';
-let server: Running;
+let server: InProcess;
 beforeAll(async () => {
   const root = makeSite({ 'index.html': 'home', 'sub/page.txt': 'page', '.env': 'SECRET=1', '.git/config': 'x', '.well-known/security.txt': 'contact' });
   const base = path.dirname(root);
@@ -17,7 +18,7 @@ beforeAll(async () => {
   fs.symlinkSync(path.join(base, 'secret.txt'), path.join(root, 'link-out.txt'));
   fs.symlinkSync(path.join(base, 'www-old'), path.join(root, 'dir-out'));
   fs.symlinkSync('/etc', path.join(root, 'etc'));
-  server = await startServer({ staticDir: root });
+  server = await startInProcess({ staticDir: root });
 });
 afterAll(async () => {
   await server.stop();
