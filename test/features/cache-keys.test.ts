@@ -10,6 +10,9 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { loadConfig } from '../../src/config';
 import { createPwsServer, type PwsServer } from '../../src/app';
+import { createHttpServer } from '../../src/net/server';
+import { withMethods } from '../../src/site/methods';
+import { redirectToHttps } from '../../src/site/redirect';
 import { etagFor, lastModifiedFor } from '../../src/static/validators';
 import { exchange, get, type Response } from '../helpers/raw';
 import { makeSite } from '../helpers/server';
@@ -111,6 +114,30 @@ describe('conditional requests through the cache', () => {
       expect((await get(port, '/cond.txt', ['Host: t', 'If-Modified-Since: Thu, 01 Jan 1970 00:00:00 GMT'])).status).toBe(200);
       const head = await get(port, '/cond.txt', ['Host: t', `If-None-Match: ${etag}`], 'HEAD');
       expect(head.status).toBe(304);
+    }
+  });
+});
+
+describe('replies that depend on more than the cache key', () => {
+  it('are never cached: the HTTPS redirect names each request own Host, whatever came before', async () => {
+    const config = loadConfig({ STATIC_DIR: root, ACCESS_LOG: 'off' }, root);
+    const http = createHttpServer(
+      config,
+      withMethods(
+        config,
+        redirectToHttps(() => 8443),
+      ),
+    );
+    await new Promise<void>((r) => http.server.listen(0, '127.0.0.1', () => r()));
+    try {
+      const port = (http.server.address() as net.AddressInfo).port;
+      for (const host of ['a.example', 'b.example', 'a.example', 'c.example']) {
+        const r = await get(port, '/sub/', [`Host: ${host}`]);
+        expect(r.headers.location).toBe(`https://${host}:8443/sub/`);
+      }
+    } finally {
+      http.destroyAll();
+      http.server.close();
     }
   });
 });
