@@ -16,44 +16,20 @@
 // this machine's speed drifts by tens of percent over minutes, and measuring one server after
 // another would turn that drift into differences between servers.
 
-import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { children, freePort, IDLE_MEASUREMENTS, idleGrowth, MAIN, percentile, REPO, sleep } from './measure';
-import { startNginx, stopProc, which } from './nginx';
+import { children, IDLE_MEASUREMENTS, idleGrowth, REPO, sleep } from './measure';
+import { fmt, ratio, svgChart } from './bench-report';
+import { buildBaseline, etagOf, startBenchNginx, startPeer, startPws, WORKERS, type Server } from './bench-servers';
+import { which } from './nginx';
+import { medianOf, runWrk, wrkVersion, type Result, type Workload } from './wrk';
 
 const SECONDS = Number(process.env.BENCH_SECONDS) || 3;
 const ROUNDS = Number(process.env.BENCH_ROUNDS) || 3;
-const WORKERS = 2;
 const ONLY = process.env.BENCH_ONLY?.split(',');
 const BASELINE = process.env.BENCH_BASELINE?.trim() || null;
-
-interface Server {
-  name: string;
-  port: number;
-  pid: number;
-  stop(): Promise<void>;
-}
-
-interface Workload {
-  name: string;
-  target: string;
-  path: string;
-  connections: number;
-  headers?: string[];
-  script?: string;
-  /** Compare throughput (bytes/s) rather than requests/s. */
-  throughput?: boolean;
-}
-
-interface Result {
-  rps: number;
-  p99: number;
-  bytesPerSec: number;
-  errors: number;
-}
 
 /** The files every server serves. */
 function makeSite(): string {
@@ -71,170 +47,10 @@ function makeSite(): string {
   return dir;
 }
 
-function waitListening(proc: ChildProcess, pattern: RegExp, what: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    let out = '';
-    const timer = setTimeout(() => reject(new Error(`${what} did not start: ${out}`)), 15_000);
-    const on = (d: Buffer): void => {
-      out += d.toString();
-      if (pattern.test(out)) {
-        clearTimeout(timer);
-        resolve();
-      }
-    };
-    proc.stdout?.on('data', on);
-    proc.stderr?.on('data', on);
-    proc.once('exit', (code) => reject(new Error(`${what} exited with ${code}: ${out}`)));
-  });
-}
-
-async function startPws(dir: string, env: Record<string, string> = {}, main = MAIN): Promise<Server> {
-  const port = await freePort();
-  const proc = spawn(process.execPath, [main], {
-    cwd: os.tmpdir(),
-    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', WORKERS: String(WORKERS), STATIC_DIR: dir, ACCESS_LOG: 'off', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  await waitListening(proc, /listening on port/, 'PWS');
-  return { name: 'pws', port, pid: proc.pid ?? -1, stop: () => stopProc(proc) };
-}
-
-/**
- * Builds PWS as it was at git `ref` in a worktree of this repository under a temporary folder
- * (with this checkout's node_modules) and returns its entry point, and a function removing it.
- */
-function buildBaseline(ref: string): { main: string; remove: () => void } {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pws-baseline-'));
-  execFileSync('git', ['-C', REPO, 'worktree', 'add', '--detach', dir, ref], { stdio: 'ignore' });
-  const remove = (): void => {
-    spawnSync('git', ['-C', REPO, 'worktree', 'remove', '--force', dir], { stdio: 'ignore' });
-    fs.rmSync(dir, { recursive: true, force: true });
-  };
-  try {
-    fs.symlinkSync(path.join(REPO, 'node_modules'), path.join(dir, 'node_modules'));
-    execFileSync(process.execPath, [path.join(REPO, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'], { cwd: dir, stdio: 'inherit' });
-  } catch (err) {
-    remove();
-    throw new Error(`cannot build ${ref}: ${(err as Error).message}`, { cause: err });
-  }
-  return { main: path.join(dir, 'dist', 'main.js'), remove };
-}
-
-async function startPeer(peer: string, dir: string, workers = WORKERS, env: Record<string, string> = {}): Promise<Server> {
-  const port = await freePort();
-  const proc = spawn(process.execPath, [path.join(__dirname, 'peers.js'), peer, dir, String(port), String(workers)], {
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  await waitListening(proc, /listening on port/, peer);
-  return { name: peer, port, pid: proc.pid ?? -1, stop: () => stopProc(proc) };
-}
-
-async function startBenchNginx(nginx: string, dir: string): Promise<Server> {
-  const server = await startNginx(nginx, {
-    root: dir,
-    workers: WORKERS,
-    http: `sendfile on;
-  tcp_nopush on;
-  keepalive_requests 1000000;
-  open_file_cache max=1000 inactive=60s;
-  open_file_cache_valid 60s;`,
-  });
-  return { name: 'nginx', ...server };
-}
-
-/** The ETag a server gives /index.html, for the 304 workload. */
-function etagOf(port: number): Promise<string> {
-  return new Promise((resolve) => {
-    let got = '';
-    const c = net.connect(port, '127.0.0.1', () => c.write('GET /index.html HTTP/1.1\r\nHost: bench\r\nConnection: close\r\n\r\n'));
-    c.on('data', (d: Buffer) => (got += d.toString('latin1')));
-    c.on('close', () => resolve(/\r\netag: *([^\r\n]+)/i.exec(got)?.[1] ?? '"none"'));
-    c.on('error', () => resolve('"none"'));
-  });
-}
-
-function parseWrk(out: string): Result {
-  const num = (re: RegExp): number => Number(re.exec(out)?.[1] ?? NaN);
-  const unit = (value: number, u: string): number => value * ({ us: 0.001, ms: 1, s: 1000 }[u] ?? 1);
-  const p99 = /99%\s+([\d.]+)(us|ms|s)/.exec(out);
-  const transfer = /Transfer\/sec:\s+([\d.]+)(B|KB|MB|GB)/.exec(out);
-  const scale: Record<string, number> = { B: 1, KB: 1024, MB: 1024 ** 2, GB: 1024 ** 3 };
-  const socketErrors = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out);
-  const non2xx = num(/Non-2xx or 3xx responses: (\d+)/);
-  return {
-    rps: num(/Requests\/sec:\s+([\d.]+)/),
-    p99: p99 ? unit(Number(p99[1]), p99[2] ?? 'ms') : NaN,
-    bytesPerSec: transfer ? Number(transfer[1]) * (scale[transfer[2] ?? 'B'] ?? 1) : NaN,
-    errors: (socketErrors ? socketErrors.slice(1).reduce((n, v) => n + Number(v), 0) : 0) + (Number.isNaN(non2xx) ? 0 : non2xx),
-  };
-}
-
-function runWrk(port: number, w: Workload, headers: string[], seconds = SECONDS): Result {
-  const args = ['-t1', `-c${w.connections}`, `-d${seconds}s`, '--latency', '--timeout', '10s'];
-  for (const h of headers) args.push('-H', h);
-  if (w.script) args.push('-s', w.script);
-  args.push(`http://127.0.0.1:${port}${w.path}`);
-  const out = execFileSync('wrk', args, { encoding: 'utf8', maxBuffer: 1 << 20 });
-  return parseWrk(out);
-}
-
-/** The median of each figure over the rounds of one cell (errors: the most any round had). */
-function medianOf(rs: Result[]): Result {
-  return {
-    rps: percentile(
-      rs.map((r) => r.rps),
-      50,
-    ),
-    p99: percentile(
-      rs.map((r) => r.p99),
-      50,
-    ),
-    bytesPerSec: percentile(
-      rs.map((r) => r.bytesPerSec),
-      50,
-    ),
-    errors: Math.max(...rs.map((r) => r.errors)),
-  };
-}
-
 /** Memory per idle keep-alive connection of a server with one worker, over 10,000 connections. */
 async function idleBytes(server: Server): Promise<number> {
   const [worker] = children(server.pid);
   return (await idleGrowth(server.port, worker ?? server.pid, 10_000, '/index.html')).rss;
-}
-
-const ratio = (r: number, digits: number): string => (Number.isFinite(r) ? `${fmt(r, digits)}×` : '—');
-const fmt = (n: number, digits = 0): string =>
-  Number.isFinite(n) ? n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }) : '—';
-
-function svgChart(rows: Array<{ workload: string; values: Array<[string, number]> }>, servers: string[]): string {
-  const colors = ['#2b6cb0', '#2f855a', '#c05621', '#805ad5', '#b83280', '#718096'];
-  const barH = 14;
-  const gap = 10;
-  const left = 260;
-  const width = 900;
-  let y = 40;
-  const parts: string[] = [];
-  for (const row of rows) {
-    const max = Math.max(...row.values.map(([, v]) => (Number.isFinite(v) ? v : 0)), 1);
-    parts.push(`<text x="10" y="${y + barH}" font-size="13" font-weight="bold">${row.workload}</text>`);
-    for (const [name, v] of row.values) {
-      const w = Number.isFinite(v) ? ((width - left - 120) * v) / max : 0;
-      const c = colors[servers.indexOf(name) % colors.length];
-      parts.push(`<rect x="${left}" y="${y}" width="${w.toFixed(1)}" height="${barH}" fill="${c}"/>`);
-      parts.push(`<text x="${left - 6}" y="${y + barH - 3}" font-size="11" text-anchor="end">${name}</text>`);
-      parts.push(`<text x="${left + w + 6}" y="${y + barH - 3}" font-size="11">${fmt(v)}</text>`);
-      y += barH + 3;
-    }
-    y += gap;
-  }
-  return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${y + 10}" font-family="sans-serif">
-<rect width="100%" height="100%" fill="white"/>
-<text x="10" y="22" font-size="15" font-weight="bold">PWS benchmark: requests/s (MB/s for the 10 MiB file), higher is better</text>
-${parts.join('\n')}
-</svg>
-`;
 }
 
 async function main(): Promise<void> {
@@ -291,7 +107,7 @@ async function main(): Promise<void> {
           runWrk(server.port, w, headers, 1);
           continue;
         }
-        const r = runWrk(server.port, w, headers);
+        const r = runWrk(server.port, w, headers, SECONDS);
         const perWorkload = rounds.get(name);
         perWorkload?.set(w.name, [...(perWorkload.get(w.name) ?? []), r]);
         process.stdout.write(
@@ -315,8 +131,8 @@ async function main(): Promise<void> {
     let on = 0;
     let off = 0;
     for (let round = 0; round < 3; round++) {
-      off += runWrk(quiet.port, kilobyte, []).rps / 3;
-      on += runWrk(logged.port, kilobyte, []).rps / 3;
+      off += runWrk(quiet.port, kilobyte, [], SECONDS).rps / 3;
+      on += runWrk(logged.port, kilobyte, [], SECONDS).rps / 3;
     }
     await quiet.stop();
     await logged.stop();
@@ -407,11 +223,6 @@ ${notes}`,
   );
   fs.rmSync(dir, { recursive: true, force: true });
   process.stdout.write(`\nwrote docs/benchmarks.md and docs/benchmarks.svg\n`);
-}
-
-function wrkVersion(): string {
-  const r = spawnSync('wrk', ['-v'], { encoding: 'utf8' });
-  return /wrk (\S+)/.exec(`${r.stdout}${r.stderr}`)?.[1] ?? '?';
 }
 
 function nginxVersion(nginx: string): string {

@@ -158,7 +158,11 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
       fail('IMMUTABLE_PATTERN', (err as Error).message);
     }
   } else if (immutable !== '') {
-    immutablePattern = globPattern(immutable);
+    try {
+      immutablePattern = globPattern(immutable);
+    } catch (err) {
+      fail('IMMUTABLE_PATTERN', (err as Error).message);
+    }
   }
 
   let spaFallback: string[] | null = null;

@@ -4,6 +4,7 @@ import type { Config } from '../config';
 import { log } from '../log';
 import { createPwsServer } from '../app';
 import { createHttpServer, type HttpServer } from '../net/server';
+import { withHealth } from '../site/health';
 import { withMethods } from '../site/methods';
 import { redirectToHttps } from '../site/redirect';
 import { SHUTDOWN, tellPrimary } from './messages';
@@ -16,14 +17,19 @@ export function runWorker(config: Config): void {
   const servers: HttpServer[] = [pws];
   let port = config.port;
   if (config.httpRedirectPort !== null) {
-    const redirect = createHttpServer(
-      { ...config, accessLog: 'off' },
+    // As on the main port: the health probe first, then the method policy; OPTIONS is redirected
+    // like GET (a preflight is answered over HTTPS only).
+    const handler = withHealth(
+      config.healthPath,
+      // Asked at request time, when `redirect` exists.
+      () => redirect.ctx.draining,
       withMethods(
         config,
         redirectToHttps(() => port),
+        false,
       ),
-      true,
     );
+    const redirect = createHttpServer({ ...config, accessLog: 'off' }, handler, true);
     redirect.server.on('error', (err: NodeJS.ErrnoException) => {
       log.error(`HTTP_REDIRECT_PORT ${config.httpRedirectPort}: ${err.code ?? err.message}`);
     });

@@ -11,13 +11,17 @@ import { addSiteFields, type FieldOptions } from './fields';
 /** Methods of RFC 9110 (and PATCH) that PWS knows but does not serve: 405, not 501. */
 const KNOWN_METHODS = new Set(['POST', 'PUT', 'DELETE', 'CONNECT', 'OPTIONS', 'TRACE', 'PATCH']);
 
-/** `next` for GET and HEAD; the method policy for everything else. */
-export function withMethods(options: FieldOptions, next: Handler): Handler {
+/**
+ * `next` for GET and HEAD; the method policy for everything else. With CORS on, OPTIONS is
+ * answered as a preflight — or, with `preflights` false (the HTTPS redirect port), passed on to
+ * `next` like GET.
+ */
+export function withMethods(options: FieldOptions, next: Handler, preflights = true): Handler {
   const allow = options.cors === null ? 'GET, HEAD' : 'GET, HEAD, OPTIONS';
   return (req) => {
     const { method } = req;
     if (method === 'GET' || method === 'HEAD') return next(req);
-    if (method === 'OPTIONS' && options.cors !== null) return preflight(req, options);
+    if (method === 'OPTIONS' && options.cors !== null) return preflights ? preflight(req, options) : next(req);
     // RFC 9110 §15.6.2: 501 for a method the server does not recognise.
     return KNOWN_METHODS.has(method) ? errorReply(405, { allow }) : errorReply(501);
   };

@@ -73,6 +73,13 @@ describe('HTTPS', () => {
     expect(r.headers.location).toBe(`https://example.test:${server.port}/a/b?c=1`);
   });
 
+  it('answers the HEALTH_PATH probe on HTTP_REDIRECT_PORT too, and the method policy there', async () => {
+    const health = await get(redirectPort, '/healthz', ['Host: example.test']);
+    expect({ status: health.status, body: health.body.toString() }).toEqual({ status: 200, body: 'ok\n' });
+    const post = await get(redirectPort, '/a', ['Host: example.test'], 'POST');
+    expect(post.status).toBe(405);
+  });
+
   it('answers the HEALTH_PATH probe with 200 ok', async () => {
     const raw = await httpsGet(server.port, '/healthz');
     const [r] = parseResponses(Buffer.from(raw, 'latin1')).responses;

@@ -23,5 +23,26 @@ describe('globPattern', () => {
     ['*.{woff,woff2}', '/fonts/a.woff2', true],
     ['/.well-known/*', '/.well-known/security.txt', true],
     ['/**/*.js', '/.hidden/a.js', true],
+    // What rules written before alternatives existed match, unchanged.
+    ['/', '/', true],
+    ['*', '/', true],
+    ['/*', '/', true],
+    ['/*', '/sub/', false],
+    ['/sub/*', '/sub/', true],
+    ['/**/*.txt', '/tiny.txt/', false],
+    ['/file(1).txt', '/file(1).txt', true],
+    ['/!(a).txt', '/!(a).txt', true],
+    ['/!(a).txt', '/b.txt', false],
+    ['/a**', '/ab/c', true],
+    ['/sub/**', '/sub', false],
+    ['/{a,b}/{x,y}.js', '/b/x.js', true],
+    ['/{a,b}/{x,y}.js', '/c/x.js', false],
+    ['/x.{}', '/x.', true],
   ])('%s on %s → %s', (glob, p, matches) => expect(globPattern(glob).test(p)).toBe(matches));
+});
+
+describe('globPattern braces', () => {
+  it.each(['/a{b', '/a}b', '/{a,{b,c}}'])('refuses %s with a clear message', (glob) => {
+    expect(() => globPattern(glob)).toThrow(/"\/.*": a "[{}]"/);
+  });
 });
