@@ -1,8 +1,8 @@
-# PWS in a container: build with the dev toolchain, run on node:20-slim under pm2-runtime.
+# PWS in a container: build with the dev toolchain, run on node:26-slim (the active LTS) under pm2-runtime.
 #   docker build -t pws .
 #   docker run -p 9000:9000 -v "$PWD/static:/app/static:ro" pws
 
-FROM node:20-slim AS build
+FROM node:26-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund --ignore-scripts
@@ -10,8 +10,11 @@ COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 RUN npm run build && npm prune --omit=dev
 
-FROM node:20-slim
+FROM node:26-slim
+# NODE_CLUSTER_SCHED_POLICY=none: pm2-runtime is the cluster primary, and with this its workers
+# accept connections themselves instead of receiving each one from it (README, "Scheduling").
 ENV NODE_ENV=production \
+    NODE_CLUSTER_SCHED_POLICY=none \
     PORT=9000 \
     STATIC_DIR=/app/static \
     HEALTH_PATH=/healthz

@@ -1,8 +1,13 @@
-// A bounded keep-alive load client that checks every response, for reload and drain proofs.
+// A bounded load client that checks every response, for reload and drain proofs. Two kinds:
 //
-// It behaves like a browser: each lane keeps one connection alive and sends GETs back to back;
-// when a *kept-alive* connection closes before any byte of the response arrived, the request is
-// retried once on a new connection (RFC 9112 §9.3.1 lets clients retry idempotent requests).
+// - 'keep-alive' behaves like a browser: each lane keeps one connection alive and sends GETs back
+//   to back; when a *kept-alive* connection closes before any byte of the response arrived, the
+//   request is retried once on a new connection (RFC 9112 §9.3.1 lets clients retry idempotent
+//   requests on a connection that closed under them).
+// - 'new-connection' behaves like curl in a loop or a health checker: one connection per request,
+//   `Connection: close`, and no retry at all: a browser does not retry a request whose brand-new
+//   connection is reset, so neither does this client.
+//
 // Anything else — a reset mid-response, a wrong status, a body that differs by one byte, a
 // refused connection — is a failure.
 
@@ -11,8 +16,10 @@ import net from 'node:net';
 export interface LoadOptions {
   port: number;
   host?: string;
-  /** Parallel keep-alive connections. */
+  /** Parallel connections (one request at a time each). */
   lanes: number;
+  /** 'keep-alive' (the default) or 'new-connection': see the header comment. */
+  kind?: LoadKind;
   /** Paths to request, each with the exact body it must return. */
   expected: ReadonlyMap<string, Buffer>;
   /** Hard stop, so the client never runs unbounded (default 120 s). */
@@ -28,6 +35,8 @@ export interface LoadStats {
   /** Time of each failure, ms since the epoch. */
   failureTimes: number[];
 }
+
+export type LoadKind = 'keep-alive' | 'new-connection';
 
 const REQUEST_TIMEOUT_MS = 10_000;
 
@@ -59,6 +68,7 @@ export class LoadClient {
   }
 
   private async lane(): Promise<void> {
+    if (this.opts.kind === 'new-connection') return this.freshLane();
     let sock: net.Socket | null = null;
     let reused = false;
     while (!this.stopped) {
@@ -83,12 +93,7 @@ export class LoadClient {
         sock = null;
         continue;
       }
-      const want = this.opts.expected.get(path);
-      if (out.status !== 200 || want === undefined || !out.body.equals(want)) {
-        this.fail(`${path}: status ${out.status}, ${out.body.length} body bytes`);
-      } else {
-        this.stats.ok++;
-      }
+      this.check(path, out);
       reused = true;
       if (out.close) {
         sock.destroy();
@@ -96,6 +101,28 @@ export class LoadClient {
       }
     }
     sock?.destroy();
+  }
+
+  /** One connection per request, closed by the server after the response; never retried. */
+  private async freshLane(): Promise<void> {
+    while (!this.stopped) {
+      const path = this.paths[this.next++ % this.paths.length] ?? '/';
+      const sock = await this.connect();
+      if (sock === null) continue;
+      const out = await request(sock, path, true);
+      sock.destroy();
+      if (out.kind === 'closed') this.fail(`${path}: new connection closed (${out.why})${out.anyByte ? ' mid-response' : ' before any response byte'}`);
+      else this.check(path, out);
+    }
+  }
+
+  private check(path: string, out: { status: number; body: Buffer }): void {
+    const want = this.opts.expected.get(path);
+    if (out.status !== 200 || want === undefined || !out.body.equals(want)) {
+      this.fail(`${path}: status ${out.status}, ${out.body.length} body bytes`);
+    } else {
+      this.stats.ok++;
+    }
   }
 
   private connect(): Promise<net.Socket | null> {
@@ -122,8 +149,8 @@ export class LoadClient {
   }
 }
 
-/** Sends one GET on `sock` and waits for its whole response or the connection's end. */
-function request(sock: net.Socket, path: string): Promise<Outcome> {
+/** Sends one GET on `sock` (asking to close after it when `close`) and waits for its whole response or the connection's end. */
+function request(sock: net.Socket, path: string, close = false): Promise<Outcome> {
   return new Promise((resolve) => {
     let buf: Buffer = Buffer.alloc(0);
     // A response that never comes is a failure, not a hang of the whole run.
@@ -154,6 +181,6 @@ function request(sock: net.Socket, path: string): Promise<Outcome> {
     sock.on('data', onData);
     sock.once('close', onClose);
     sock.once('end', onClose);
-    sock.write(`GET ${path} HTTP/1.1\r\nHost: load\r\n\r\n`);
+    sock.write(`GET ${path} HTTP/1.1\r\nHost: load\r\n${close ? 'Connection: close\r\n' : ''}\r\n`);
   });
 }

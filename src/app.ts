@@ -18,8 +18,8 @@ export interface App {
   site: Site;
 }
 
-/** The handler of the main server for `config`; `isDraining` tells the health probe when to say 503. */
-export function createApp(config: Config, isDraining: () => boolean): App {
+/** The handler of the main server for `config`; `isRetiring` tells the health probe when to say 503. */
+export function createApp(config: Config, isRetiring: () => boolean): App {
   const replies = new ReplyCache({
     maxBytes: config.cacheMaxBytes,
     maxFileBytes: config.cacheMaxFileBytes,
@@ -28,7 +28,7 @@ export function createApp(config: Config, isDraining: () => boolean): App {
     policy: { cors: config.cors, spa: config.spaFallback !== null },
   });
   const site = createSite(fs.realpathSync(config.staticDir), config, config.compressionCacheBytes, replies);
-  const handle = withHealth(config.healthPath, isDraining, withMethods(config, staticSite(site)));
+  const handle = withHealth(config.healthPath, isRetiring, withMethods(config, staticSite(site)));
   return { handle, site };
 }
 
@@ -39,9 +39,9 @@ export interface PwsServer extends HttpServer {
 
 /** The main server of a worker: the app over HTTP/1.1 (and TLS when configured). */
 export function createPwsServer(config: Config): PwsServer {
-  // The health probe asks the server it belongs to whether it drains.
+  // The health probe asks the server it belongs to whether it retires.
   let http: HttpServer | null = null;
-  const app = createApp(config, () => http?.ctx.draining ?? false);
+  const app = createApp(config, () => http?.ctx.retiring ?? false);
   http = createHttpServer(config, app.handle);
   return { ...http, site: app.site };
 }

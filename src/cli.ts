@@ -4,7 +4,7 @@
 import { parseArgs } from 'node:util';
 
 export type CliResult =
-  | { kind: 'run' | 'bounds'; env: Record<string, string>; fromFlag: Record<string, string> }
+  | { kind: 'run' | 'bounds' | 'check'; env: Record<string, string>; fromFlag: Record<string, string> }
   | { kind: 'help' }
   | { kind: 'version' }
   | { kind: 'error'; message: string };
@@ -30,6 +30,9 @@ Logs
       --log-format F        combined or json (default combined)
 Other
       --env-file F          read settings from F instead of ./.env
+      --check               check the configuration and the files it names, print
+                            the result and exit (0 when it is good): run it before a
+                            reload, as nginx -t
       --bounds              print the memory bound of everything a client can make a
                             worker hold, at these settings, and exit
   -h, --help                show this help
@@ -53,6 +56,7 @@ const OPTIONS = {
   'tls-key': { type: 'string' },
   'env-file': { type: 'string' },
   bounds: { type: 'boolean' },
+  check: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean', short: 'v' },
 } as const;
@@ -113,5 +117,6 @@ export function parseCli(argv: readonly string[]): CliResult {
   if (values.listing) set('DIRECTORY_LISTING', 'on', '--listing');
   if (values['no-compression']) set('COMPRESSION', 'off', '--no-compression');
   if ((env.TLS_CERT === undefined) !== (env.TLS_KEY === undefined)) return { kind: 'error', message: '--tls-cert and --tls-key go together' };
-  return { kind: values.bounds ? 'bounds' : 'run', env, fromFlag };
+  if (values.bounds && values.check) return { kind: 'error', message: '--bounds and --check go alone' };
+  return { kind: values.bounds ? 'bounds' : values.check ? 'check' : 'run', env, fromFlag };
 }

@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import tls from 'node:tls';
 import dotenv from 'dotenv';
+import { migrateSetting, resolveReusePort, runtimeHasReusePort } from './cluster/reuse-port';
 import { parseCors, type CorsPolicy } from './site/cors';
 import { globPattern, type PathPattern } from './site/glob';
 import { parseHeadersFile, type HeaderRule } from './site/headers-file';
@@ -19,6 +20,8 @@ export interface Config {
   /** Absolute path of the folder served. */
   staticDir: string;
   workers: number;
+  /** Each worker listens on a SO_REUSEPORT socket of its own (REUSE_PORT resolved). */
+  reusePort: boolean;
   maxUriBytes: number;
   maxHeaderBytes: number;
   maxHeaders: number;
@@ -27,6 +30,8 @@ export interface Config {
   keepAliveTimeoutMs: number;
   sendTimeoutMs: number;
   shutdownTimeoutMs: number;
+  /** Before a stop or reload drains: health 503, still serving, for this long (0: drain at once). */
+  lameDuckMs: number;
   /** Cache-Control of every file response not matched by immutablePattern. */
   cacheControl: string;
   /** Decoded URL paths that get `public, max-age=31536000, immutable`; null when off. */
@@ -124,6 +129,11 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
 
   const workersRaw = raw('WORKERS');
   const workers = workersRaw === 'auto' ? os.availableParallelism() : int('WORKERS', 1, 1024, 'expected auto or a whole number from 1 to 1024');
+
+  const reuseMode = raw('REUSE_PORT');
+  if (reuseMode !== 'auto' && reuseMode !== 'on' && reuseMode !== 'off') throw new ConfigError('REUSE_PORT', reuseMode, 'expected auto, on or off');
+  const reusePort = resolveReusePort(reuseMode, runtimeHasReusePort(), migrateSetting());
+  if (typeof reusePort === 'string') throw new ConfigError('REUSE_PORT', reuseMode, reusePort);
 
   const staticDir = path.resolve(cwd, raw('STATIC_DIR'));
   let isDir: boolean;
@@ -242,6 +252,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     host: host === '' ? undefined : host,
     staticDir,
     workers,
+    reusePort,
     maxUriBytes: int('MAX_URI_BYTES', 64, 1_048_576, 'expected a byte count from 64 to 1048576'),
     maxHeaderBytes: int('MAX_HEADER_BYTES', 256, 1_048_576, 'expected a byte count from 256 to 1048576'),
     maxHeaders: int('MAX_HEADERS', 1, 10_000, 'expected a count from 1 to 10000'),
@@ -250,6 +261,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     keepAliveTimeoutMs: ms('KEEP_ALIVE_TIMEOUT_MS'),
     sendTimeoutMs: ms('SEND_TIMEOUT_MS'),
     shutdownTimeoutMs: ms('SHUTDOWN_TIMEOUT_MS'),
+    lameDuckMs: int('LAME_DUCK_MS', 0, 86_400_000, 'expected milliseconds from 0 to 86400000'),
     cacheControl,
     immutablePattern,
     spaFallback,

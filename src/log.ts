@@ -1,9 +1,12 @@
-// Diagnostic log: one line per event on stderr, with time, level and process id.
+// Diagnostic log: one line per event, with time, level and process id. Information (start-up,
+// reloads, drains) goes to stdout beside the access log; warnings and errors to stderr, so that
+// pm2's error log and a shell's 2> hold only what needs a look.
 
 type Level = 'info' | 'warn' | 'error';
 
 function write(level: Level, message: string): void {
-  process.stderr.write(`${new Date().toISOString()} ${level} [${process.pid}] ${message}\n`);
+  const line = `${new Date().toISOString()} ${level} [${process.pid}] ${message}\n`;
+  (level === 'info' ? process.stdout : process.stderr).write(line);
 }
 
 export const log = {

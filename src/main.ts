@@ -4,13 +4,14 @@
 import cluster from 'node:cluster';
 import { boundsTable } from './bounds';
 import { HELP, parseCli } from './cli';
+import { checkReport } from './check';
 import { ConfigError, loadConfig, type Config } from './config';
 import { runPrimary } from './cluster/primary';
 import { runWorker } from './cluster/worker';
 import { VERSION } from './version';
 
 /** Flags are parsed by the primary only; workers get their values through the environment. */
-function primaryFlags(): { kind: 'run' | 'bounds'; env: Record<string, string>; fromFlag: Record<string, string> } {
+function primaryFlags(): { kind: 'run' | 'bounds' | 'check'; env: Record<string, string>; fromFlag: Record<string, string> } {
   const cli = parseCli(process.argv.slice(2));
   if (cli.kind === 'help') {
     process.stdout.write(`${HELP}\n`);
@@ -46,6 +47,10 @@ function configOrExit(flags: Record<string, string>, fromFlag: Record<string, st
 if (cluster.isPrimary) {
   const { kind, env, fromFlag } = primaryFlags();
   const config = configOrExit(env, fromFlag);
+  if (kind === 'check') {
+    process.stdout.write(`${checkReport(config)}\n`);
+    process.exit(0);
+  }
   if (kind === 'bounds') {
     process.stdout.write(`Memory bounds at these settings (docs/memory.md explains them):\n\n${boundsTable(config)}\n`);
     process.exit(0);

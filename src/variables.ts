@@ -13,6 +13,12 @@ export const VARIABLES: readonly Variable[] = [
   { name: 'HOST', fallback: '', meaning: 'interface to bind; empty binds all interfaces' },
   { name: 'STATIC_DIR', fallback: './static', meaning: 'folder to serve, relative to the working directory' },
   { name: 'WORKERS', fallback: 'auto', meaning: 'worker processes; auto = one per CPU' },
+  {
+    name: 'REUSE_PORT',
+    fallback: 'auto',
+    meaning:
+      'each worker listens with SO_REUSEPORT: auto = where Node (22.12+) has it and the kernel keeps queued connections on reload (net.ipv4.tcp_migrate_req=1)',
+  },
   { name: 'MAX_URI_BYTES', fallback: '8192', meaning: 'longest request-target; longer gets 414' },
   { name: 'MAX_HEADER_BYTES', fallback: '16384', meaning: 'largest header section; larger gets 431' },
   { name: 'MAX_HEADERS', fallback: '100', meaning: 'most header fields in a request; more gets 431' },
@@ -21,6 +27,11 @@ export const VARIABLES: readonly Variable[] = [
   { name: 'KEEP_ALIVE_TIMEOUT_MS', fallback: '5000', meaning: 'idle keep-alive connections close after this' },
   { name: 'SEND_TIMEOUT_MS', fallback: '30000', meaning: 'a client that accepts no bytes for this long is dropped' },
   { name: 'SHUTDOWN_TIMEOUT_MS', fallback: '10000', meaning: 'graceful drain deadline on reload or shutdown' },
+  {
+    name: 'LAME_DUCK_MS',
+    fallback: '0',
+    meaning: 'behind a load balancer: on stop or reload, HEALTH_PATH says 503 and PWS keeps serving this long before it drains',
+  },
   { name: 'CACHE_CONTROL', fallback: 'public, max-age=0', meaning: 'Cache-Control of file responses' },
   { name: 'IMMUTABLE_PATTERN', fallback: '', meaning: 'glob (or /regex/) of hashed assets cached for a year as immutable' },
   { name: 'SPA_FALLBACK', fallback: '', meaning: 'file served for unknown extension-less paths that accept HTML, e.g. index.html' },

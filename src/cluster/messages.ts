@@ -7,8 +7,17 @@ export type WorkerMessage =
   /** It cannot listen; the primary prints `message` and exits with it. */
   | { type: 'pws:listen-error'; message: string };
 
-/** Message a primary sends a worker (pm2 sends the same string) to start a graceful drain. */
+/** Message a primary sends a worker (pm2 sends the same string) to start a graceful stop. */
 export const SHUTDOWN = 'shutdown';
+
+/**
+ * What PWS's own primary tells a worker besides SHUTDOWN: retire (`on`, the lame duck before a
+ * rolling restart: health 503, still serving) or serve again once the restart is over.
+ */
+export interface RetireMessage {
+  type: 'pws:retire';
+  on: boolean;
+}
 
 /** The WorkerMessage `msg` is, or null for anything else (pm2's own messages, say). */
 export function workerMessage(msg: unknown): WorkerMessage | null {
@@ -17,6 +26,13 @@ export function workerMessage(msg: unknown): WorkerMessage | null {
   if (m.type === 'pws:listening' && typeof m.port === 'number') return { type: m.type, port: m.port };
   if (m.type === 'pws:listen-error' && typeof m.message === 'string') return { type: m.type, message: m.message };
   return null;
+}
+
+/** The RetireMessage `msg` is, or null. */
+export function retireMessage(msg: unknown): RetireMessage | null {
+  if (typeof msg !== 'object' || msg === null) return null;
+  const m = msg as Record<string, unknown>;
+  return m.type === 'pws:retire' && typeof m.on === 'boolean' ? { type: m.type, on: m.on } : null;
 }
 
 /** Sends `msg` to the primary, if there is one; `done` runs once it is sent (or at once without one). */

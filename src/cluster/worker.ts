@@ -1,5 +1,7 @@
-// Worker lifecycle: listen on the shared port, serve, and drain gracefully on any stop signal.
+// Worker lifecycle: listen on the shared port, serve, and on any stop signal retire (lame duck,
+// when LAME_DUCK_MS is set) and drain gracefully.
 
+import type net from 'node:net';
 import type { Config } from '../config';
 import { log } from '../log';
 import { createPwsServer } from '../app';
@@ -7,10 +9,42 @@ import { createHttpServer, type HttpServer } from '../net/server';
 import { withHealth } from '../site/health';
 import { withMethods } from '../site/methods';
 import { redirectToHttps } from '../site/redirect';
-import { SHUTDOWN, tellPrimary } from './messages';
+import { retireMessage, SHUTDOWN, tellPrimary } from './messages';
+import { migrateSetting, takesConnectionsFromPrimary } from './reuse-port';
 
 /** When the primary vanishes, workers must not outlive it by more than this. */
 const ORPHAN_DRAIN_MS = 1000;
+/** A drained worker lives at least this long after closing its listener (see drain). */
+const HANDBACK_MS = 100;
+
+/** Node ≥ 22.12 reads `reusePort`; @types/node 20 does not know it yet, older runtimes ignore it. */
+type ListenOptions = net.ListenOptions & { reusePort?: boolean };
+
+function listenOn(port: number, config: Config): ListenOptions {
+  return config.reusePort ? { port, host: config.host, reusePort: true } : { port, host: config.host };
+}
+
+/**
+ * Says once per pm2 app start (instance 0, first run) when new connections will be slow or a
+ * reload lossy, and what to do about it.
+ */
+function warnAboutScheduling(config: Config, server: net.Server): void {
+  if (config.reusePort && migrateSetting() !== '1') {
+    if (process.env.NODE_APP_INSTANCE === undefined || process.env.NODE_APP_INSTANCE === '0') {
+      log.warn('REUSE_PORT=on without net.ipv4.tcp_migrate_req=1: each reload resets the connections waiting for a closing worker');
+    }
+    return;
+  }
+  // pm2 puts pm_id, NODE_APP_INSTANCE and restart_time in its processes' environment. Our own
+  // primary never hands out connections round-robin unless the operator chose it.
+  const firstOfPm2App = process.env.pm_id !== undefined && process.env.NODE_APP_INSTANCE === '0' && process.env.restart_time === '0';
+  if (firstOfPm2App && takesConnectionsFromPrimary(server)) {
+    log.warn(
+      "pm2's daemon hands each connection to a worker itself (round-robin), which serves new connections about 3x slower. " +
+        'Start the daemon with NODE_CLUSTER_SCHED_POLICY=none: npx pm2 kill && npm run pm2:start (README, "Scheduling").',
+    );
+  }
+}
 
 export function runWorker(config: Config): void {
   const pws = createPwsServer(config);
@@ -22,7 +56,7 @@ export function runWorker(config: Config): void {
     const handler = withHealth(
       config.healthPath,
       // Asked at request time, when `redirect` exists.
-      () => redirect.ctx.draining,
+      () => redirect.ctx.retiring,
       withMethods(
         config,
         redirectToHttps(() => port),
@@ -33,7 +67,7 @@ export function runWorker(config: Config): void {
     redirect.server.on('error', (err: NodeJS.ErrnoException) => {
       log.error(`HTTP_REDIRECT_PORT ${config.httpRedirectPort}: ${err.code ?? err.message}`);
     });
-    redirect.server.listen({ port: config.httpRedirectPort, host: config.host });
+    redirect.server.listen(listenOn(config.httpRedirectPort, config));
     servers.push(redirect);
   }
   const open = (): number => servers.reduce((n, s) => n + s.ctx.connections.size, 0);
@@ -59,18 +93,43 @@ export function runWorker(config: Config): void {
     if (!process.send) log.error(message);
     tellPrimary({ type: 'pws:listen-error', message }, () => process.exit(1));
   });
-  pws.server.listen({ port: config.port, host: config.host }, () => {
+  pws.server.listen(listenOn(config.port, config), () => {
     listening = true;
     port = (pws.server.address() as { port: number }).port;
+    warnAboutScheduling(config, pws.server);
     tellPrimary({ type: 'pws:listening', port });
     // pm2's wait_ready: this instance is online only now that it can serve.
     process.send?.('ready');
   });
 
-  function stop(reason: string, deadlineMs: number): void {
+  /** Set by the primary's lame duck before a rolling restart: the drain that follows needs none of its own. */
+  let retired = false;
+  /** The primary's lame duck (`on`) before a rolling restart, or its end. */
+  function retire(on: boolean): void {
+    if (stopping) return;
+    retired = on;
+    servers.forEach((s) => s.retire(on));
+  }
+
+  /**
+   * A graceful stop: LAME_DUCK_MS of serving with the health probe at 503 (unless the worker
+   * already retired), then the drain, bounded by `deadlineMs`.
+   */
+  function stop(reason: string, deadlineMs: number, lameDuckMs: number): void {
     if (stopping) return;
     stopping = true;
+    if (lameDuckMs > 0 && !retired) {
+      log.info(`worker retiring (${reason}): health probe 503, serving ${lameDuckMs} ms more, then draining`);
+      servers.forEach((s) => s.retire(true));
+      setTimeout(() => drain(reason, deadlineMs), lameDuckMs);
+    } else {
+      drain(reason, deadlineMs);
+    }
+  }
+
+  function drain(reason: string, deadlineMs: number): void {
     log.info(`worker draining (${reason})`);
+    const closedAt = Date.now();
     servers.forEach((s) => s.drain());
     const deadline = setTimeout(() => {
       log.warn(`drain deadline reached with ${open()} connection(s) open; closing them`);
@@ -79,18 +138,23 @@ export function runWorker(config: Config): void {
     }, deadlineMs);
     deadline.unref();
     const poll = setInterval(() => {
-      if (open() > 0) return;
+      // Under round-robin scheduling the primary may have passed this worker a connection just
+      // before it learnt that the listener closed; staying a moment lets the worker hand it back
+      // (Node's cluster does that for a closed server) instead of taking it down with the process.
+      if (open() > 0 || Date.now() - closedAt < HANDBACK_MS) return;
       pws.ctx.accessLog?.flushSync();
       process.exit(0);
     }, 25);
     poll.unref();
   }
 
-  process.on('SIGINT', () => stop('SIGINT', config.shutdownTimeoutMs));
-  process.on('SIGTERM', () => stop('SIGTERM', config.shutdownTimeoutMs));
+  process.on('SIGINT', () => stop('SIGINT', config.shutdownTimeoutMs, config.lameDuckMs));
+  process.on('SIGTERM', () => stop('SIGTERM', config.shutdownTimeoutMs, config.lameDuckMs));
   process.on('message', (msg) => {
-    if (msg === SHUTDOWN) stop('shutdown message', config.shutdownTimeoutMs);
+    if (msg === SHUTDOWN) stop('shutdown message', config.shutdownTimeoutMs, config.lameDuckMs);
+    const retiring = retireMessage(msg);
+    if (retiring !== null) retire(retiring.on);
   });
   // The IPC channel closes when the primary dies (even by SIGKILL): no orphan keeps the port.
-  process.on('disconnect', () => stop('primary gone', Math.min(ORPHAN_DRAIN_MS, config.shutdownTimeoutMs)));
+  process.on('disconnect', () => stop('primary gone', Math.min(ORPHAN_DRAIN_MS, config.shutdownTimeoutMs), 0));
 }

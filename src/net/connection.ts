@@ -38,8 +38,10 @@ export interface ConnectionContext {
   accessLog: AccessLog | null;
   /** Worker id for log lines (cluster worker id, or 0). */
   worker: number;
-  /** True once the worker drains: every response then closes its connection. */
-  draining: boolean;
+  /** True while the worker retires (lame duck, then drain): every response closes its connection. */
+  retiring: boolean;
+  /** When the drain began (the listener closed), or 0: from then on idle connections are closed. */
+  drainingSince: number;
   connections: Set<Connection>;
 }
 

@@ -92,7 +92,7 @@ function internalError(conn: Connection, err: unknown): void {
 function keepsAlive(conn: Connection): boolean {
   const { ctx } = conn;
   const limit = ctx.maxRequestsPerConnection;
-  return conn.framing.keepAlive && !ctx.draining && (limit === 0 || conn.served < limit);
+  return conn.framing.keepAlive && !ctx.retiring && (limit === 0 || conn.served < limit);
 }
 
 function respond(conn: Connection, reply: Reply, headOnly: boolean, forceClose = false): void {

@@ -16,7 +16,16 @@ import { dispatcher, fail } from './dispatch';
 export interface HttpServer {
   server: net.Server;
   ctx: ConnectionContext;
-  /** Stops accepting, lets responses in flight finish, closes idle connections. */
+  /**
+   * Lame duck (`on`) or back to serving: while retiring, the health probe says 503 and every
+   * response closes its connection, but new connections are still accepted and served.
+   */
+  retire(on: boolean): void;
+  /**
+   * Retires for good: stops accepting, lets responses in flight finish, closes idle kept-alive
+   * connections at once and gives a connection that has not sent a request yet
+   * FIRST_REQUEST_GRACE_MS to send one.
+   */
   drain(): void;
   /** Destroys every connection left and flushes the access log. */
   destroyAll(): void;
@@ -29,6 +38,15 @@ const BUSY = responseHead(503, [
   ['Connection', 'close'],
 ]);
 const LIMIT_LOG_MS = 60_000;
+/**
+ * A connection with no request yet when the drain begins (or accepted during it) may send one for
+ * this long, and is answered with `Connection: close`. Its client has just connected and is
+ * probably sending now; closing it unanswered is an error a browser shows, because nothing allows
+ * a client to retry a request on a brand-new connection (RFC 9112 §9.3.1 covers reused ones). Two
+ * seconds cover a request already on the wire from the far side of the world; an idle preconnect
+ * holds the drain no longer than that.
+ */
+export const FIRST_REQUEST_GRACE_MS = 2000;
 
 /**
  * Creates the HTTP/1.1 server for `config` (not yet listening) answering with `handle`; `plain`
@@ -44,7 +62,8 @@ export function createHttpServer(config: Config, handle: Handler, plain = false)
     events: dispatcher(handle),
     accessLog: config.accessLog === 'off' ? null : AccessLog.open(config.accessLog, config.logFormat, config.accessLogBufferBytes),
     worker: cluster.worker?.id ?? 0,
-    draining: false,
+    retiring: false,
+    drainingSince: 0,
     connections: new Set(),
   };
 
@@ -81,11 +100,18 @@ export function createHttpServer(config: Config, handle: Handler, plain = false)
   return {
     server,
     ctx,
+    retire(on) {
+      if (ctx.drainingSince === 0) ctx.retiring = on;
+    },
     drain() {
-      ctx.draining = true;
+      if (ctx.drainingSince !== 0) return;
+      ctx.retiring = true;
+      ctx.drainingSince = Date.now();
+      // Closing the listener first: no new connection reaches this worker once idle ones close.
       server.close();
+      // Idle kept-alive connections: their client may retry on a new connection (RFC 9112 §9.3.1).
       for (const conn of ctx.connections) {
-        if (conn.state === READ_HEAD && !conn.headStarted) closeNow(conn);
+        if (conn.state === READ_HEAD && !conn.headStarted && conn.served > 0) closeNow(conn);
       }
     },
     destroyAll() {
@@ -107,7 +133,7 @@ export function sweep(ctx: ConnectionContext, config: Config, now: number): void
       case READ_HEAD:
         if (conn.headStarted) {
           if (age > config.headersTimeoutMs) fail(conn, E.HEADERS_TIMEOUT);
-        } else if (age > config.keepAliveTimeoutMs || ctx.draining) {
+        } else if (age > config.keepAliveTimeoutMs || (ctx.drainingSince !== 0 && idleInDrain(conn, now))) {
           closeNow(conn);
         }
         break;
@@ -123,6 +149,11 @@ export function sweep(ctx: ConnectionContext, config: Config, now: number): void
         break;
     }
   }
+}
+
+/** Whether an idle connection closes during the drain: kept-alive ones at once, new ones after their grace. */
+function idleInDrain(conn: Connection, now: number): boolean {
+  return conn.served > 0 || now - Math.max(conn.since, conn.ctx.drainingSince) > FIRST_REQUEST_GRACE_MS;
 }
 
 function checkSendProgress(conn: Connection, config: Config, now: number): void {

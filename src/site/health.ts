@@ -1,5 +1,6 @@
 // HEALTH_PATH: the load balancer's probe, answered before anything else — 200 while serving,
-// 503 once the worker drains, so that traffic moves away before it stops.
+// 503 once the worker retires (its lame duck, then its drain), so that traffic moves away before
+// it stops.
 
 import type { Reply } from '../contract/reply';
 import type { Handler } from '../contract/request';
@@ -14,10 +15,10 @@ function targetPath(target: string): string {
 }
 
 /** `next`, except for GET/HEAD of `path` (null: no health path). */
-export function withHealth(path: string | null, isDraining: () => boolean, next: Handler): Handler {
+export function withHealth(path: string | null, isRetiring: () => boolean, next: Handler): Handler {
   if (path === null) return next;
   return (req) => {
-    if ((req.method === 'GET' || req.method === 'HEAD') && targetPath(req.target) === path) return isDraining() ? DRAINING : OK;
+    if ((req.method === 'GET' || req.method === 'HEAD') && targetPath(req.target) === path) return isRetiring() ? DRAINING : OK;
     return next(req);
   };
 }

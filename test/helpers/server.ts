@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { children } from '../../scripts/measure';
+import { VARIABLES } from '../../src/variables';
 
 export const MAIN = path.join(__dirname, '..', '..', 'dist', 'main.js');
 
@@ -43,11 +44,14 @@ export interface StartOptions {
   uid?: number;
 }
 
+/** Variables the child must not inherit from whoever runs the tests: PWS's own, pm2's scheduling. */
+const NOT_INHERITED = new Set([...VARIABLES.map((v) => v.name), 'ENV_FILE', 'NODE_CLUSTER_SCHED_POLICY']);
+
 /** Environment for the child: this process's, minus anything PWS reads, plus `extra`. */
 export function childEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(process.env)) {
-    if (!/^(PORT|HOST|STATIC_DIR|WORKERS|MAX_.*|.*_TIMEOUT_MS)$/.test(k)) env[k] = v;
+    if (!NOT_INHERITED.has(k)) env[k] = v;
   }
   return { ...env, ...extra };
 }

@@ -37,6 +37,36 @@ describe('pws command', () => {
     expect(r.stdout).not.toContain('listening');
   });
 
+  it('checks a configuration with --check, like nginx -t: what it will do, exit 0, nothing served', async () => {
+    const site = makeSite({ 'index.html': 'x' });
+    const r = await run(['--check', site, '--port', '8123'], { HEALTH_PATH: '/healthz', LAME_DUCK_MS: '4000', WORKERS: '3' });
+    expect(r.code).toBe(0);
+    expect(r.stderr).toBe('');
+    expect(r.stdout.split('\n')).toEqual([
+      'pws: configuration OK',
+      `  serve ${fs.realpathSync(site)}`,
+      '  listen on *:8123 with 3 workers',
+      '  answer the health probe at /healthz',
+      '  keep serving 4000 ms with the probe at 503 before draining',
+      '  access log: stdout (combined)',
+      '',
+    ]);
+  });
+
+  it('fails --check with the one line start-up would print: exit 1 for the environment or a file, 2 for a flag', async () => {
+    const site = makeSite({ 'index.html': 'x' });
+    const headers = path.join(tempDir('pws-h-'), 'headers.json');
+    fs.writeFileSync(headers, '{"/*": {"X-A": 1}}');
+    const badFile = await run(['--check', site], { HEADERS_FILE: headers });
+    expect(badFile.code).toBe(1);
+    expect(badFile.stdout).toBe('');
+    expect(badFile.stderr.trim().split('\n')).toHaveLength(1);
+    expect(badFile.stderr).toMatch(/^pws: HEADERS_FILE=".*headers\.json" is invalid: /);
+    const badFlag = await run(['--check', site, '--workers', 'lots']);
+    expect(badFlag.code).toBe(2);
+    expect(badFlag.stderr).toMatch(/^pws: --workers "lots" is invalid: expected auto or a whole number from 1 to 1024\n/);
+  });
+
   it('prints its version', async () => {
     const r = await run(['--version']);
     expect(r).toMatchObject({ code: 0, stdout: `${VERSION}\n` });

@@ -28,11 +28,14 @@ afterEach(async () => {
 const countLines = (text: string, needle: string): number => text.split(needle).length - 1;
 
 describe('rolling restart (SIGHUP)', () => {
-  it('replaces every worker three times under load with zero failed requests', async () => {
+  it('replaces every worker three times under load with zero failed requests, for either kind of client', async () => {
     server = await startServer({ staticDir: root, workers: 2 });
     const s = server;
     const primary = s.proc.pid ?? -1;
-    const load = new LoadClient({ port: s.port, lanes: 6, expected }).start();
+    const load = new LoadClient({ port: s.port, lanes: 4, expected }).start();
+    // A client that opens a new connection per request and never retries, as a browser does not
+    // retry a request whose brand-new connection is reset.
+    const fresh = new LoadClient({ port: s.port, lanes: 4, kind: 'new-connection', expected }).start();
     let most = 0;
     const counter = setInterval(() => (most = Math.max(most, workerPids(primary).length)), 10);
     const seen = new Set(workerPids(primary));
@@ -41,7 +44,7 @@ describe('rolling restart (SIGHUP)', () => {
         const before = load.stats.ok;
         await waitFor('requests served before the reload', () => load.stats.ok > before + 20, 20_000);
         s.proc.kill('SIGHUP');
-        await waitFor(`reload ${round}`, () => countLines(s.output().stderr, 'rolling restart finished') === round, 20_000);
+        await waitFor(`reload ${round}`, () => countLines(s.output().stdout, 'rolling restart finished') === round, 20_000);
         await waitFor('old workers gone', () => workerPids(primary).length === 2, 15_000);
         const now = workerPids(primary);
         expect(now.some((pid) => seen.has(pid))).toBe(false);
@@ -52,10 +55,12 @@ describe('rolling restart (SIGHUP)', () => {
     } finally {
       clearInterval(counter);
     }
-    const stats = await load.stop();
+    const [stats, freshStats] = await Promise.all([load.stop(), fresh.stop()]);
     expect(stats.failures).toEqual([]);
     expect(stats.failed).toBe(0);
     expect(stats.ok).toBeGreaterThan(100);
+    expect(freshStats.failures).toEqual([]);
+    expect(freshStats.ok).toBeGreaterThan(100);
     // One replacement at a time: never more than N + 1 workers.
     expect(most).toBeLessThanOrEqual(3);
   });
@@ -70,10 +75,10 @@ describe('rolling restart (SIGHUP)', () => {
     await sleep(5);
     s.proc.kill('SIGHUP');
     s.proc.kill('SIGHUP');
-    await waitFor('both reloads', () => countLines(s.output().stderr, 'rolling restart finished') === 2, 30_000);
+    await waitFor('both reloads', () => countLines(s.output().stdout, 'rolling restart finished') === 2, 30_000);
     await waitFor('two workers', () => workerPids(primary).length === 2, 15_000);
     clearInterval(counter);
-    expect(countLines(s.output().stderr, 'rolling restart started')).toBe(2);
+    expect(countLines(s.output().stdout, 'rolling restart started')).toBe(2);
     expect(most).toBeLessThanOrEqual(3);
     expect(workerPids(primary)).toHaveLength(2);
     expect((await get(s.port, '/')).status).toBe(200);
@@ -90,7 +95,7 @@ describe('rolling restart (SIGHUP)', () => {
     expect((await get(s.port, '/')).headers.server).toBe('PWS/1.0.0');
     fs.writeFileSync(path.join(app, 'package.json'), JSON.stringify({ version: '2.0.0' }));
     s.proc.kill('SIGHUP');
-    await waitFor('reload', () => s.output().stderr.includes('rolling restart finished'), 20_000);
+    await waitFor('reload', () => s.output().stdout.includes('rolling restart finished'), 20_000);
     await waitFor('old workers gone', () => workerPids(s.proc.pid ?? -1).length === 2, 15_000);
     for (let i = 0; i < 4; i++) expect((await get(s.port, '/')).headers.server).toBe('PWS/2.0.0');
   });
@@ -159,7 +164,7 @@ describe('graceful shutdown (SIGTERM)', () => {
     });
     await waitFor('download under way', () => received > 1024 * 1024);
     s.proc.kill('SIGTERM');
-    await waitFor('the workers draining', () => s.output().stderr.includes('worker draining'), 15_000);
+    await waitFor('the workers draining', () => s.output().stdout.includes('worker draining'), 15_000);
     // A new connection now is refused or answered, never left hanging.
     const verdict = await new Promise<string>((resolve) => {
       const c = net.connect(s.port, '127.0.0.1');

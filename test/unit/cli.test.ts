@@ -60,6 +60,10 @@ describe('parseCli', () => {
     expect(parseCli([])).toEqual({ kind: 'run', env: {}, fromFlag: {} });
   });
 
+  it('asks for a check with --check, with the other flags to check', () => {
+    expect(parseCli(['--check', '-p', '8080'])).toEqual({ kind: 'check', env: { PORT: '8080' }, fromFlag: { PORT: '--port' } });
+  });
+
   it('answers help and version', () => {
     expect(parseCli(['--help'])).toEqual({ kind: 'help' });
     expect(parseCli(['-v'])).toEqual({ kind: 'version' });
@@ -71,6 +75,7 @@ describe('parseCli', () => {
     [['a', 'b'], 'one folder to serve, not 2: a b'],
     [['--tls-cert', 'c.pem'], '--tls-cert and --tls-key go together'],
     [['--port='], '--port needs a value'],
+    [['--check', '--bounds'], '--bounds and --check go alone'],
   ])('%j is a usage error', (argv, message) => {
     expect(parseCli(argv)).toEqual({ kind: 'error', message });
   });

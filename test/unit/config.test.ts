@@ -90,8 +90,20 @@ describe('loadConfig', () => {
     [{ HEADERS_FILE: 'nope.json' }, 'HEADERS_FILE'],
     [{ CACHE_CONTROL: 'a\nb' }, 'CACHE_CONTROL'],
     [{ MAX_RANGES: '0' }, 'MAX_RANGES'],
+    [{ LAME_DUCK_MS: '-5' }, 'LAME_DUCK_MS'],
+    [{ LAME_DUCK_MS: '2s' }, 'LAME_DUCK_MS'],
+    [{ REUSE_PORT: 'yes' }, 'REUSE_PORT'],
   ])('%j → a ConfigError naming the variable', (env, name) => {
     expect(() => loadConfig(env, dir)).toThrow(new RegExp(`^${name}=`));
+  });
+
+  it('reads LAME_DUCK_MS (0, the default, drains at once)', () => {
+    expect(loadConfig({}, dir).lameDuckMs).toBe(0);
+    expect(loadConfig({ LAME_DUCK_MS: '3000' }, dir).lameDuckMs).toBe(3000);
+  });
+
+  it('never lets REUSE_PORT=off listen with SO_REUSEPORT', () => {
+    expect(loadConfig({ REUSE_PORT: 'off' }, dir).reusePort).toBe(false);
   });
 
   it('refuses a STATIC_DIR that is a file', () => {

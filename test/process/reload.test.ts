@@ -1,0 +1,122 @@
+// Our own primary as an operator's deploy meets it: a reload on a broken configuration is refused
+// while the old workers keep serving, and with LAME_DUCK_MS a stop or reload first takes the host
+// out of a load balancer's rotation (health probe 503) while it keeps serving.
+
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from '@jest/globals';
+import { get } from '../helpers/raw';
+import { makeSite, type Running, startServer, tempDir, waitFor, workerPids } from '../helpers/server';
+
+const root = makeSite({ 'index.html': '<h1>home</h1>' });
+
+let server: Running | null = null;
+afterEach(async () => {
+  await server?.stop();
+  server = null;
+});
+
+const countLines = (text: string, needle: string): number => text.split(needle).length - 1;
+
+/** The status of GET `target` on a new connection, or the error code when there is no answer. */
+function statusOf(port: number, target: string): Promise<number | string> {
+  return get(port, target).then(
+    (r) => r.status,
+    (err: NodeJS.ErrnoException) => err.code ?? err.message,
+  );
+}
+
+describe('a reload on a broken configuration', () => {
+  it('is refused with one line while the old workers keep serving, and goes ahead once fixed', async () => {
+    const cwd = tempDir('pws-cwd-');
+    fs.writeFileSync(path.join(cwd, '.env'), 'CACHE_CONTROL=no-cache\n');
+    server = await startServer({ staticDir: root, workers: 2, cwd });
+    const s = server;
+    const before = workerPids(s.proc.pid ?? -1).sort();
+    fs.writeFileSync(path.join(cwd, '.env'), 'CACHE_CONTROL=no-cache\nHEADERS_FILE=missing.json\n');
+    s.proc.kill('SIGHUP');
+    await waitFor('the refusal', () => s.output().stderr.includes('reload refused'), 10_000);
+    const refusal = s
+      .output()
+      .stderr.split('\n')
+      .filter((l) => l.includes('reload refused'));
+    expect(refusal).toHaveLength(1);
+    expect(refusal[0]).toMatch(/error \[\d+\] reload refused, the workers keep serving: HEADERS_FILE="missing.json" is invalid: .*missing\.json/);
+    expect(s.output().stdout).not.toContain('rolling restart started');
+    expect(workerPids(s.proc.pid ?? -1).sort()).toEqual(before);
+    expect((await get(s.port, '/')).status).toBe(200);
+
+    fs.writeFileSync(path.join(cwd, '.env'), 'CACHE_CONTROL=no-store\n');
+    s.proc.kill('SIGHUP');
+    await waitFor('the reload', () => s.output().stdout.includes('rolling restart finished'), 20_000);
+    await waitFor('old workers gone', () => workerPids(s.proc.pid ?? -1).every((pid) => !before.includes(pid)), 15_000);
+    expect((await get(s.port, '/')).headers['cache-control']).toBe('no-store');
+  });
+});
+
+describe('LAME_DUCK_MS', () => {
+  it('on SIGTERM: the probe says 503 at once, pages are still served, then the workers drain and exit 0', async () => {
+    server = await startServer({ staticDir: root, workers: 2, env: { HEALTH_PATH: '/healthz', LAME_DUCK_MS: '5000' } });
+    const s = server;
+    expect(await statusOf(s.port, '/healthz')).toBe(200);
+    s.proc.kill('SIGTERM');
+    await waitFor('both workers retiring', () => countLines(s.output().stdout, 'worker retiring (') === 2);
+    // Whichever worker answers, the probe says 503 and a page is served.
+    for (let i = 0; i < 4; i++) expect(await statusOf(s.port, '/healthz')).toBe(503);
+    for (let i = 0; i < 4; i++) expect(await statusOf(s.port, '/')).toBe(200);
+    expect(s.output().stdout).not.toContain('worker draining');
+    expect(await s.stop()).toBe(0);
+    server = null;
+    const out = s.output().stdout;
+    expect(out.indexOf('worker draining')).toBeGreaterThan(out.lastIndexOf('worker retiring'));
+  });
+
+  it('on SIGHUP: the probe says 503 from before the first replacement to the end of the reload, never 200 in between', async () => {
+    server = await startServer({ staticDir: root, workers: 2, env: { HEALTH_PATH: '/healthz', LAME_DUCK_MS: '1000' } });
+    const s = server;
+    const before = workerPids(s.proc.pid ?? -1);
+    const seen: Array<number | string> = [];
+    let probing = true;
+    const prober = (async () => {
+      while (probing) {
+        seen.push(await statusOf(s.port, '/healthz'));
+        await new Promise((r) => setTimeout(r, 10));
+      }
+    })();
+    await waitFor('a probe answered', () => seen.length > 0);
+    s.proc.kill('SIGHUP');
+    await waitFor('the reload', () => s.output().stdout.includes('rolling restart finished'), 30_000);
+    await waitFor('old workers gone', () => workerPids(s.proc.pid ?? -1).every((pid) => !before.includes(pid)), 15_000);
+    const after = seen.length;
+    await waitFor('probes after the reload', () => seen.length > after + 10);
+    probing = false;
+    await prober;
+    // 200 … 200, 503 … 503, 200 … 200: every answer, and a replacement never says 200 too early.
+    expect(seen.every((v) => v === 200 || v === 503)).toBe(true);
+    const shape = seen.filter((v, i) => i === 0 || v !== seen[i - 1]);
+    expect(shape).toEqual([200, 503, 200]);
+  });
+});
+
+describe('a connection during a drain', () => {
+  it('gets its first request answered when it was accepted but silent as the drain began', async () => {
+    server = await startServer({ staticDir: root, workers: 1 });
+    const s = server;
+    const c = net.connect(s.port, '127.0.0.1');
+    await new Promise((r) => c.once('connect', r));
+    let got = '';
+    c.on('data', (d: Buffer) => (got += d.toString('latin1')));
+    const closed = new Promise((r) => c.once('close', r));
+    // The connection waits in the worker (accepted, nothing sent) while the worker drains.
+    await new Promise((r) => setTimeout(r, 100));
+    s.proc.kill('SIGTERM');
+    await waitFor('the worker draining', () => s.output().stdout.includes('worker draining'));
+    c.end('GET / HTTP/1.1\r\nHost: t\r\n\r\n');
+    await closed;
+    expect(got).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
+    expect(got).toContain('\r\nConnection: close\r\n');
+    expect(await s.stop()).toBe(0);
+    server = null;
+  });
+});
