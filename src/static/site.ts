@@ -2,7 +2,7 @@
 
 import crypto from 'node:crypto';
 import type { Config } from '../config';
-import { CompressionCache } from './compress';
+import type { CompressionCache } from './compress';
 import type { ReplyCache } from './reply-cache';
 
 /** The site options of the Config that the static handler reads. */
@@ -22,7 +22,7 @@ export type SiteOptions = Pick<
 >;
 
 export interface Site {
-  /** Real path of STATIC_DIR (symlinks resolved once at start). */
+  /** Real path of the release folder served (STATIC_DIR with its symlinks resolved). */
   rootReal: string;
   options: SiteOptions;
   compressed: CompressionCache;
@@ -34,6 +34,6 @@ export interface Site {
 /** Files up to this size are read whole and sent with their head in one write (larger ones too when cacheable). */
 export const SMALL_FILE_BYTES = 64 * 1024;
 
-export function createSite(rootReal: string, options: SiteOptions, compressionCacheBytes: number, replies: ReplyCache): Site {
-  return { rootReal, options, compressed: new CompressionCache(compressionCacheBytes), boundary: crypto.randomBytes(12).toString('hex'), replies };
+export function createSite(rootReal: string, options: SiteOptions, compressed: CompressionCache, replies: ReplyCache): Site {
+  return { rootReal, options, compressed, boundary: crypto.randomBytes(12).toString('hex'), replies };
 }

@@ -55,6 +55,25 @@ describe('a reload on a broken configuration', () => {
   });
 });
 
+describe('a release swapped under a symlinked STATIC_DIR', () => {
+  it('is served after SIGHUP, however long CACHE_VALIDATE_MS is', async () => {
+    const base = tempDir('pws-deploy-');
+    for (const n of ['1', '2']) {
+      fs.mkdirSync(path.join(base, 'releases', n), { recursive: true });
+      fs.writeFileSync(path.join(base, 'releases', n, 'index.html'), `release ${n}`);
+    }
+    fs.symlinkSync(path.join('releases', '1'), path.join(base, 'current'));
+    server = await startServer({ staticDir: path.join(base, 'current'), workers: 2, env: { CACHE_VALIDATE_MS: '600000' } });
+    const s = server;
+    expect((await get(s.port, '/')).body.toString()).toBe('release 1');
+    fs.symlinkSync(path.join('releases', '2'), path.join(base, 'next'));
+    fs.renameSync(path.join(base, 'next'), path.join(base, 'current'));
+    s.proc.kill('SIGHUP');
+    await waitFor('the reload', () => s.output().stdout.includes('rolling restart finished'), 20_000);
+    for (let i = 0; i < 4; i++) expect((await get(s.port, '/')).body.toString()).toBe('release 2');
+  });
+});
+
 describe('LAME_DUCK_MS', () => {
   it('on SIGTERM: the probe says 503 at once, pages are still served, then the workers drain and exit 0', async () => {
     server = await startServer({ staticDir: root, workers: 2, env: { HEALTH_PATH: '/healthz', LAME_DUCK_MS: '5000' } });
