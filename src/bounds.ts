@@ -37,7 +37,7 @@ export function connectionBounds(config: Config): Bound[] {
     {
       what: 'received bytes not yet parsed: a head, or pipelined heads while a reply is written',
       bytes: config.maxUriBytes + config.maxHeaderBytes + 64 + SOCKET_READ_BYTES,
-      set: 'MAX_URI_BYTES + MAX_HEADER_BYTES + 64, plus one socket read; reading pauses past it',
+      set: 'MAX_URI_BYTES + MAX_HEADER_BYTES + 64, plus one socket read; reading pauses past it (a PROXY protocol header is refused past 4,096 bytes)',
     },
     {
       what: 'a request body',

@@ -13,6 +13,9 @@ export function checkReport(config: Config): string {
   if (config.headerRules.length > 0)
     lines.push(`add headers by ${config.headerRules.length} rule${config.headerRules.length === 1 ? '' : 's'} of HEADERS_FILE`);
   if (config.healthPath !== null) lines.push(`answer the health probe at ${config.healthPath}`);
+  if (config.trustedProxies !== null) {
+    lines.push(`${config.proxyProtocol ? 'require a PROXY protocol header from' : 'believe X-Forwarded-For from'} ${config.trustedProxies.text}`);
+  }
   if (config.lameDuckMs > 0) lines.push(`keep serving ${config.lameDuckMs} ms with the probe at 503 before draining`);
   lines.push(`access log: ${config.accessLog} (${config.logFormat})`);
   return `pws: configuration OK\n${lines.map((l) => `  ${l}`).join('\n')}`;

@@ -6,6 +6,7 @@ import path from 'node:path';
 import tls from 'node:tls';
 import dotenv from 'dotenv';
 import { migrateSetting, resolveReusePort, runtimeHasReusePort } from './cluster/reuse-port';
+import { parseTrustedProxies, type TrustedProxies } from './net/client-address';
 import { parseCors, type CorsPolicy } from './site/cors';
 import { globPattern, type PathPattern } from './site/glob';
 import { parseHeadersFile, type HeaderRule } from './site/headers-file';
@@ -68,8 +69,12 @@ export interface Config {
   tls: { cert: string; key: string; certFile: string; keyFile: string } | null;
   /** Plain-HTTP port whose every request is redirected (308) to HTTPS; null when off. */
   httpRedirectPort: number | null;
-  /** Path answered 200 "ok" (503 while draining) for load-balancer probes; null when off. */
+  /** Path answered 200 "ok" (503 while retiring) for load-balancer probes; null when off. */
   healthPath: string | null;
+  /** TRUSTED_PROXIES: the balancers whose X-Forwarded-For or PROXY header names the client; null when none. */
+  trustedProxies: TrustedProxies | null;
+  /** PROXY_PROTOCOL: every connection starts with a PROXY header and comes from trustedProxies. */
+  proxyProtocol: boolean;
 }
 
 /** A configuration mistake: its message is the one line shown to the operator. */
@@ -247,6 +252,16 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
   const health = raw('HEALTH_PATH');
   if (health !== '' && (!health.startsWith('/') || /[\s?#%]/.test(health))) fail('HEALTH_PATH', 'expected a plain path such as /healthz');
 
+  let trustedProxies: TrustedProxies | null = null;
+  if (raw('TRUSTED_PROXIES') !== '') {
+    const parsed = parseTrustedProxies(raw('TRUSTED_PROXIES'));
+    if (typeof parsed === 'string') fail('TRUSTED_PROXIES', parsed);
+    else trustedProxies = parsed;
+  }
+  const proxyProtocol = onOff('PROXY_PROTOCOL');
+  if (proxyProtocol && trustedProxies === null) fail('PROXY_PROTOCOL', 'needs TRUSTED_PROXIES, the addresses of the balancers allowed to send it');
+  if (proxyProtocol && tlsFiles !== null) fail('PROXY_PROTOCOL', 'is for plain HTTP behind a balancer; with TLS_CERT, terminate TLS at the balancer instead');
+
   return Object.freeze({
     port: int('PORT', 0, 65535, 'expected a port number from 0 to 65535'),
     host: host === '' ? undefined : host,
@@ -286,5 +301,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     tls: tlsFiles,
     httpRedirectPort,
     healthPath: health === '' ? null : health,
+    trustedProxies,
+    proxyProtocol,
   });
 }

@@ -59,5 +59,15 @@ export const VARIABLES: readonly Variable[] = [
   { name: 'TLS_KEY', fallback: '', meaning: 'PEM private key file of TLS_CERT' },
   { name: 'HTTP_REDIRECT_PORT', fallback: '', meaning: 'with TLS: a plain-HTTP port that redirects (308) every request to HTTPS' },
   { name: 'HEALTH_PATH', fallback: '', meaning: 'path answered 200 ok (503 while draining) for load balancers, e.g. /healthz' },
+  {
+    name: 'TRUSTED_PROXIES',
+    fallback: '',
+    meaning: 'load balancers (addresses, CIDR blocks) whose X-Forwarded-For or PROXY header names the client',
+  },
+  {
+    name: 'PROXY_PROTOCOL',
+    fallback: 'off',
+    meaning: 'on: every connection comes from TRUSTED_PROXIES and starts with a PROXY protocol header (v1 or v2); others are closed',
+  },
   { name: 'ACCESS_LOG_BUFFER_BYTES', fallback: '1048576', meaning: 'access lines buffered per worker; past it lines are dropped and counted' },
 ];

@@ -12,6 +12,11 @@ export interface Request {
   /** Every field name and value, in arrival order; values[i] belongs to names[i]. */
   readonly names: readonly string[];
   readonly values: readonly string[];
+  /**
+   * Whether the request came through a trusted proxy (TRUSTED_PROXIES): the client reached the
+   * site at the proxy's public address and ports, not at PWS's own.
+   */
+  readonly proxied: boolean;
 }
 
 /**

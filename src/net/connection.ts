@@ -5,6 +5,7 @@ import type net from 'node:net';
 import type { AccessLog } from '../access-log';
 import type { FileSource } from '../contract/reply';
 import type { ChunkedDecoder } from '../http/chunked';
+import { isTrusted, type TrustedProxies } from './client-address';
 import { emptyHead, type ParseLimits } from '../http/parser';
 import { emptyFraming, header } from '../http/request';
 
@@ -43,6 +44,10 @@ export interface ConnectionContext {
   /** When the drain began (the listener closed), or 0: from then on idle connections are closed. */
   drainingSince: number;
   connections: Set<Connection>;
+  /** TRUSTED_PROXIES, or null: whose X-Forwarded-For (or PROXY header) names the client. */
+  trusted: TrustedProxies | null;
+  /** PROXY_PROTOCOL: every connection (from a trusted proxy) starts with a PROXY header. */
+  proxyProtocol: boolean;
 }
 
 export class Connection {
@@ -76,7 +81,12 @@ export class Connection {
   bytes = 0;
   /** Whether any byte of the current response has been written. */
   headWritten = false;
-  readonly remote: string;
+  /** The peer's address, or the client's from a PROXY header ('-' when the access log is off). */
+  remote: string;
+  /** Whether the peer is a trusted proxy (its X-Forwarded-For is believed). */
+  readonly fromProxy: boolean;
+  /** PROXY_PROTOCOL: the header has not been read yet. */
+  awaitingProxy: boolean;
   readonly headLimit: number;
 
   constructor(
@@ -86,6 +96,9 @@ export class Connection {
     this.headLimit = ctx.limits.maxUriBytes + ctx.limits.maxHeaderBytes + 64;
     // Only the access log needs the peer's address; asking costs a getpeername(2) and a string.
     this.remote = ctx.accessLog === null ? '-' : (socket.remoteAddress ?? '-');
+    // Under PROXY_PROTOCOL only trusted peers get this far (net/server.ts).
+    this.fromProxy = ctx.proxyProtocol || (ctx.trusted !== null && isTrusted(ctx.trusted, socket.remoteAddress));
+    this.awaitingProxy = ctx.proxyProtocol;
   }
 
   get closed(): boolean {
@@ -111,5 +124,9 @@ export class Connection {
 
   header(name: string): string | undefined {
     return header(this.head, name);
+  }
+
+  get proxied(): boolean {
+    return this.fromProxy;
   }
 }

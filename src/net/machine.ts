@@ -16,6 +16,7 @@ import { ChunkedDecoder } from '../http/chunked';
 import { E } from '../http/errors';
 import { NEED_MORE, parseRequestHead } from '../http/parser';
 import { BODY_CHUNKED, BODY_LENGTH, interpretHead } from '../http/request';
+import { parseProxyHeader, PROXY_NEED_MORE } from './proxy-protocol';
 import { BACKED_UP, CLOSED, CLOSING, Connection, READ_BODY, READ_HEAD, RESPONDING, type ConnectionContext } from './connection';
 
 /** Below this many buffered head bytes, the parser re-runs on every packet (cheap, finds errors early). */
@@ -54,6 +55,7 @@ function receive(conn: Connection, chunk: Buffer): void {
   // Closing: what the client still sends is read (so that its FIN arrives) and dropped.
   if (conn.state === CLOSING || conn.state === CLOSED) return;
   conn.pending = conn.pending === null ? chunk : Buffer.concat([conn.pending, chunk]);
+  if (conn.awaitingProxy && !readProxyHeader(conn)) return;
   if (conn.state === READ_HEAD) {
     if (!conn.headStarted) {
       conn.headStarted = true;
@@ -70,6 +72,32 @@ function receive(conn: Connection, chunk: Buffer): void {
     return;
   }
   advance(conn);
+}
+
+/**
+ * PROXY_PROTOCOL: takes the header off the front of `pending` and notes the client it names.
+ * Returns false while it is incomplete; a connection without a valid one is closed unanswered
+ * (its peer is a balancer, which gets no HTTP error it could relay).
+ */
+function readProxyHeader(conn: Connection): boolean {
+  const buf = conn.pending as Buffer;
+  const r = parseProxyHeader(buf);
+  if (r === PROXY_NEED_MORE) {
+    if (!conn.headStarted) {
+      conn.headStarted = true;
+      conn.since = Date.now();
+    }
+    return false;
+  }
+  if (typeof r === 'number') {
+    conn.socket.destroy();
+    return false;
+  }
+  conn.awaitingProxy = false;
+  if (r.source !== null && conn.remote !== '-') conn.remote = r.source;
+  conn.pending = r.consumed === buf.length ? null : buf.subarray(r.consumed);
+  conn.headStarted = false;
+  return conn.pending !== null;
 }
 
 function onEnd(this: ConnSocket): void {

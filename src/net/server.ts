@@ -10,6 +10,7 @@ import { E } from '../http/errors';
 import { responseHead } from '../http/head';
 import { log } from '../log';
 import { type ConnectionContext, type Connection, BACKED_UP, CLOSING, READ_BODY, READ_HEAD, RESPONDING } from './connection';
+import { isTrusted } from './client-address';
 import { accept, closeNow } from './machine';
 import { dispatcher, fail } from './dispatch';
 
@@ -65,11 +66,27 @@ export function createHttpServer(config: Config, handle: Handler, plain = false)
     retiring: false,
     drainingSince: 0,
     connections: new Set(),
+    trusted: config.trustedProxies,
+    proxyProtocol: config.proxyProtocol,
   };
 
   let refused = 0;
   let lastLimitLog = 0;
+  let strangers = 0;
+  let lastStrangerLog = 0;
   const onSocket = (socket: net.Socket): void => {
+    // PROXY_PROTOCOL: only the balancers may connect; anyone else could name any client.
+    if (ctx.proxyProtocol && ctx.trusted !== null && !isTrusted(ctx.trusted, socket.remoteAddress)) {
+      strangers++;
+      const now = Date.now();
+      if (now - lastStrangerLog >= LIMIT_LOG_MS) {
+        lastStrangerLog = now;
+        log.warn(`PROXY_PROTOCOL: connection from ${socket.remoteAddress ?? '?'}, not in TRUSTED_PROXIES, closed (${strangers} so far)`);
+      }
+      socket.on('error', () => undefined);
+      socket.destroy();
+      return;
+    }
     if (ctx.connections.size >= config.maxConnections) {
       refused++;
       const now = Date.now();

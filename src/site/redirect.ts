@@ -12,7 +12,8 @@ const BODY = Buffer.from('Moved to HTTPS\n');
  * The handler of HTTP_REDIRECT_PORT: 308 to the same path on the host the client asked for (the
  * absolute-form target's, else Host; RFC 9112 §3.2.2) and the HTTPS port. The host must pass
  * redirectHost and the path is re-encoded from its decoded segments, so the Location can only name
- * this request's own host; without a usable host the answer is 400. Such a reply depends on the
+ * this request's own host; without a usable host the answer is 400. Through a trusted proxy, the
+ * port is the default one. Such a reply depends on the
  * Host field, so it must never be cached: it carries no cache information, and nothing caches it.
  */
 export function redirectToHttps(httpsPort: () => number): Handler {
@@ -21,7 +22,9 @@ export function redirectToHttps(httpsPort: () => number): Handler {
     if (typeof target === 'number') return errorReply(400);
     const host = redirectHost(target.authority ?? req.header('host') ?? '');
     if (host === null) return errorReply(400);
-    const port = httpsPort();
+    // Through a trusted proxy the client reached the proxy's public ports: HTTPS is on 443 there,
+    // whatever port PWS itself listens on behind it.
+    const port = req.proxied ? 443 : httpsPort();
     const authority = port === 443 ? host : `${host}:${port}`;
     const location = `https://${authority}${encodePath(target.segments, target.trailingSlash)}${safeQuery(target.query)}`;
     return { status: 308, headers: { contentType: 'text/plain; charset=utf-8', location }, body: BODY };

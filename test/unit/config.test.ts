@@ -93,6 +93,9 @@ describe('loadConfig', () => {
     [{ LAME_DUCK_MS: '-5' }, 'LAME_DUCK_MS'],
     [{ LAME_DUCK_MS: '2s' }, 'LAME_DUCK_MS'],
     [{ REUSE_PORT: 'yes' }, 'REUSE_PORT'],
+    [{ TRUSTED_PROXIES: '10.0.0.0/40' }, 'TRUSTED_PROXIES'],
+    [{ PROXY_PROTOCOL: 'on' }, 'PROXY_PROTOCOL'],
+    [{ PROXY_PROTOCOL: 'v2', TRUSTED_PROXIES: '10.0.0.1' }, 'PROXY_PROTOCOL'],
   ])('%j → a ConfigError naming the variable', (env, name) => {
     expect(() => loadConfig(env, dir)).toThrow(new RegExp(`^${name}=`));
   });
@@ -100,6 +103,13 @@ describe('loadConfig', () => {
   it('reads LAME_DUCK_MS (0, the default, drains at once)', () => {
     expect(loadConfig({}, dir).lameDuckMs).toBe(0);
     expect(loadConfig({ LAME_DUCK_MS: '3000' }, dir).lameDuckMs).toBe(3000);
+  });
+
+  it('reads TRUSTED_PROXIES and PROXY_PROTOCOL, which needs it', () => {
+    const c = loadConfig({ TRUSTED_PROXIES: '10.0.0.0/8,198.51.100.1', PROXY_PROTOCOL: 'on' }, dir);
+    expect(c.trustedProxies?.text).toBe('10.0.0.0/8, 198.51.100.1');
+    expect(c.proxyProtocol).toBe(true);
+    expect(() => loadConfig({ PROXY_PROTOCOL: 'on' }, dir)).toThrow('PROXY_PROTOCOL="on" is invalid: needs TRUSTED_PROXIES');
   });
 
   it('never lets REUSE_PORT=off listen with SO_REUSEPORT', () => {
