@@ -11,13 +11,11 @@ export type WorkerMessage =
 export const SHUTDOWN = 'shutdown';
 
 /**
- * What PWS's own primary tells a worker besides SHUTDOWN: retire (`on`, the lame duck before a
- * rolling restart: health 503, still serving) or serve again once the restart is over.
+ * What PWS's own primary sends an old worker in a rolling restart instead of SHUTDOWN: drain at
+ * once, without the lame duck, since its replacement already listens and the host stays in its
+ * load balancer's rotation (a rolling restart loses no request without one: `npm run fleet-check`).
  */
-export interface RetireMessage {
-  type: 'pws:retire';
-  on: boolean;
-}
+export const DRAIN = 'pws:drain';
 
 /** The WorkerMessage `msg` is, or null for anything else (pm2's own messages, say). */
 export function workerMessage(msg: unknown): WorkerMessage | null {
@@ -26,13 +24,6 @@ export function workerMessage(msg: unknown): WorkerMessage | null {
   if (m.type === 'pws:listening' && typeof m.port === 'number') return { type: m.type, port: m.port };
   if (m.type === 'pws:listen-error' && typeof m.message === 'string') return { type: m.type, message: m.message };
   return null;
-}
-
-/** The RetireMessage `msg` is, or null. */
-export function retireMessage(msg: unknown): RetireMessage | null {
-  if (typeof msg !== 'object' || msg === null) return null;
-  const m = msg as Record<string, unknown>;
-  return m.type === 'pws:retire' && typeof m.on === 'boolean' ? { type: m.type, on: m.on } : null;
 }
 
 /** Sends `msg` to the primary, if there is one; `done` runs once it is sent (or at once without one). */

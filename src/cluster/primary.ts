@@ -6,7 +6,7 @@ import os from 'node:os';
 import { ConfigError, loadConfig, type Config } from '../config';
 import { log } from '../log';
 import { VERSION } from '../version';
-import { SHUTDOWN, workerMessage, type RetireMessage } from './messages';
+import { DRAIN, SHUTDOWN, workerMessage } from './messages';
 
 /** First respawn is immediate; each crash within STABLE_MS of the last doubles the wait, up to the cap. */
 const BACKOFF_BASE_MS = 100;
@@ -57,12 +57,8 @@ export function runPrimary(config: Config, workerEnv: Record<string, string> = {
   // replies then leaves the worker's RSS high for good. A fixed threshold keeps every block of
   // 128 KiB or more mmapped, returned when freed. The operator's own setting wins.
   const env = { MALLOC_MMAP_THRESHOLD_: process.env.MALLOC_MMAP_THRESHOLD_ ?? String(MMAP_THRESHOLD_BYTES), ...workerEnv };
-  /** True from a reload's lame duck to its end: every worker, new ones too, says 503 to the probe. */
-  let retired = false;
   const fork = (): Worker => {
     const worker = cluster.fork(env);
-    // Sent before the worker can listen (its listen goes through this process, after this message).
-    if (retired) worker.send({ type: 'pws:retire', on: true } satisfies RetireMessage);
     worker.once('pws-listening', announce);
     worker.on('message', (raw: unknown) => {
       const msg = workerMessage(raw);
@@ -104,14 +100,13 @@ export function runPrimary(config: Config, workerEnv: Record<string, string> = {
     }, delay);
   });
 
-  const broadcast = (msg: RetireMessage): void => {
-    for (const w of liveWorkers()) if (w.isConnected()) w.send(msg);
-  };
-
   const liveWorkers = (): Worker[] => Object.values(cluster.workers ?? {}).filter((w): w is Worker => w !== undefined && !w.isDead());
 
-  /** Asks a worker to drain; kills it if it outstays its own deadline. */
-  const retire = (worker: Worker): Promise<void> =>
+  /**
+   * Asks a worker to stop (SHUTDOWN: lame duck, then drain) or to drain at once (DRAIN); kills it
+   * if it outstays its own deadline.
+   */
+  const retire = (worker: Worker, how: typeof SHUTDOWN | typeof DRAIN = SHUTDOWN): Promise<void> =>
     new Promise((resolve) => {
       retiring.add(worker);
       const kill = setTimeout(() => worker.process.kill('SIGKILL'), config.lameDuckMs + config.shutdownTimeoutMs + KILL_GRACE_MS);
@@ -119,7 +114,7 @@ export function runPrimary(config: Config, workerEnv: Record<string, string> = {
         clearTimeout(kill);
         resolve();
       });
-      if (worker.isConnected()) worker.send(SHUTDOWN);
+      if (worker.isConnected()) worker.send(how);
       else worker.process.kill('SIGTERM');
     });
 
@@ -140,13 +135,6 @@ export function runPrimary(config: Config, workerEnv: Record<string, string> = {
     }
     reloading = true;
     log.info('rolling restart started');
-    if (config.lameDuckMs > 0) {
-      // Behind a load balancer: out of its rotation first, then restart at leisure.
-      broadcast({ type: 'pws:retire', on: true });
-      retired = true;
-      log.info(`lame duck: health probe 503 for ${config.lameDuckMs} ms before the restart`);
-      await new Promise((r) => setTimeout(r, config.lameDuckMs));
-    }
     for (const old of liveWorkers().filter((w) => !retiring.has(w))) {
       if (stopping) break;
       const fresh = fork();
@@ -162,11 +150,7 @@ export function runPrimary(config: Config, workerEnv: Record<string, string> = {
       }
       // Like pm2, wait for the old worker to finish draining before the next: never more than
       // N + 1 processes, at the price of a reload taking up to N drain deadlines.
-      await retire(old);
-    }
-    if (retired && !stopping) {
-      retired = false;
-      broadcast({ type: 'pws:retire', on: false });
+      await retire(old, DRAIN);
     }
     reloading = false;
     log.info('rolling restart finished');
@@ -182,7 +166,7 @@ export function runPrimary(config: Config, workerEnv: Record<string, string> = {
     log.info(`${signal}: draining ${liveWorkers().length} worker(s)`);
     const workers = liveWorkers();
     if (workers.length === 0) process.exit(0);
-    Promise.all(workers.map(retire)).then(
+    Promise.all(workers.map((w) => retire(w))).then(
       () => process.exit(0),
       () => process.exit(1),
     );

@@ -9,7 +9,7 @@ import { createHttpServer, type HttpServer } from '../net/server';
 import { withHealth } from '../site/health';
 import { withMethods } from '../site/methods';
 import { redirectToHttps } from '../site/redirect';
-import { retireMessage, SHUTDOWN, tellPrimary } from './messages';
+import { DRAIN, SHUTDOWN, tellPrimary } from './messages';
 import { migrateSetting, takesConnectionsFromPrimary } from './reuse-port';
 
 /** When the primary vanishes, workers must not outlive it by more than this. */
@@ -102,25 +102,16 @@ export function runWorker(config: Config): void {
     process.send?.('ready');
   });
 
-  /** Set by the primary's lame duck before a rolling restart: the drain that follows needs none of its own. */
-  let retired = false;
-  /** The primary's lame duck (`on`) before a rolling restart, or its end. */
-  function retire(on: boolean): void {
-    if (stopping) return;
-    retired = on;
-    servers.forEach((s) => s.retire(on));
-  }
-
   /**
-   * A graceful stop: LAME_DUCK_MS of serving with the health probe at 503 (unless the worker
-   * already retired), then the drain, bounded by `deadlineMs`.
+   * A graceful stop: `lameDuckMs` of serving with the health probe at 503, then the drain,
+   * bounded by `deadlineMs`.
    */
   function stop(reason: string, deadlineMs: number, lameDuckMs: number): void {
     if (stopping) return;
     stopping = true;
-    if (lameDuckMs > 0 && !retired) {
+    if (lameDuckMs > 0) {
       log.info(`worker retiring (${reason}): health probe 503, serving ${lameDuckMs} ms more, then draining`);
-      servers.forEach((s) => s.retire(true));
+      servers.forEach((s) => s.retire());
       setTimeout(() => drain(reason, deadlineMs), lameDuckMs);
     } else {
       drain(reason, deadlineMs);
@@ -152,8 +143,7 @@ export function runWorker(config: Config): void {
   process.on('SIGTERM', () => stop('SIGTERM', config.shutdownTimeoutMs, config.lameDuckMs));
   process.on('message', (msg) => {
     if (msg === SHUTDOWN) stop('shutdown message', config.shutdownTimeoutMs, config.lameDuckMs);
-    const retiring = retireMessage(msg);
-    if (retiring !== null) retire(retiring.on);
+    if (msg === DRAIN) stop('rolling restart', config.shutdownTimeoutMs, 0);
   });
   // The IPC channel closes when the primary dies (even by SIGKILL): no orphan keeps the port.
   process.on('disconnect', () => stop('primary gone', Math.min(ORPHAN_DRAIN_MS, config.shutdownTimeoutMs), 0));

@@ -18,10 +18,10 @@ export interface HttpServer {
   server: net.Server;
   ctx: ConnectionContext;
   /**
-   * Lame duck (`on`) or back to serving: while retiring, the health probe says 503 and every
-   * response closes its connection, but new connections are still accepted and served.
+   * The lame duck: from now on the health probe says 503 and every response closes its
+   * connection, but new connections are still accepted and served.
    */
-  retire(on: boolean): void;
+  retire(): void;
   /**
    * Retires for good: stops accepting, lets responses in flight finish, closes idle kept-alive
    * connections at once and gives a connection that has not sent a request yet
@@ -117,8 +117,8 @@ export function createHttpServer(config: Config, handle: Handler, plain = false)
   return {
     server,
     ctx,
-    retire(on) {
-      if (ctx.drainingSince === 0) ctx.retiring = on;
+    retire() {
+      ctx.retiring = true;
     },
     drain() {
       if (ctx.drainingSince !== 0) return;

@@ -65,7 +65,7 @@ describe('lame duck (retire)', () => {
   it('turns the health probe to 503 but keeps serving, new connections included', async () => {
     const s = await start();
     expect((await fetchNew(s.port, '/healthz')).status).toBe(200);
-    s.pws.retire(true);
+    s.pws.retire();
     const probe = await fetchNew(s.port, '/healthz');
     expect(probe.status).toBe(503);
     expect(probe.headers['cache-control']).toBe('no-store');
@@ -79,30 +79,11 @@ describe('lame duck (retire)', () => {
     const c = new Client(s.port);
     await c.connected;
     expect((await c.request('/a.txt')).headers.connection).toBeUndefined();
-    s.pws.retire(true);
+    s.pws.retire();
     const last = await c.request('/a.txt');
     expect(last.status).toBe(200);
     expect(last.headers.connection).toBe('close');
     await waitFor('the server to close the connection', () => c.ended);
-  });
-
-  it('serves as before once retire(false) ends it (a reload that finished)', async () => {
-    const s = await start();
-    s.pws.retire(true);
-    expect((await fetchNew(s.port, '/healthz')).status).toBe(503);
-    s.pws.retire(false);
-    expect((await fetchNew(s.port, '/healthz')).status).toBe(200);
-    const c = new Client(s.port);
-    await c.connected;
-    expect((await c.request('/a.txt')).headers.connection).toBeUndefined();
-    c.socket.destroy();
-  });
-
-  it('cannot be ended once the drain began', async () => {
-    const s = await start();
-    s.pws.drain();
-    s.pws.retire(false);
-    expect(s.pws.ctx.retiring).toBe(true);
   });
 });
 
