@@ -154,7 +154,7 @@ frontend tolerant
   default_backend tolerant
 
 ${backend('strict', '  retries 0')}
-${backend('tolerant', '  retries 2\n  option redispatch 1')}`;
+${backend('tolerant', '  retries 2\n  retry-on conn-failure empty-response\n  option redispatch 1')}`;
 }
 
 export interface ServerState {
