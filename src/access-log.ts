@@ -10,8 +10,8 @@ export interface AccessEntry {
   remote: string;
   method: string;
   target: string;
-  /** 0 or 1: HTTP/1.x minor version. */
-  minor: number;
+  /** The request line's protocol: `HTTP/1.0`, `HTTP/1.1` or `HTTP/2.0` (as nginx logs it). */
+  protocol: string;
   status: number;
   bytes: number;
   referer: string | undefined;
@@ -67,7 +67,7 @@ export function formatEntry(e: AccessEntry, format: LogFormat): string {
       remote: e.remote,
       method: e.method,
       target: e.target,
-      protocol: `HTTP/1.${e.minor}`,
+      protocol: e.protocol,
       status: e.status,
       bytes: e.bytes,
       referer: e.referer ?? null,
@@ -77,7 +77,7 @@ export function formatEntry(e: AccessEntry, format: LogFormat): string {
     })}\n`;
   }
   // Combined Log Format, then the request time in ms and the worker id.
-  const request = clfQuote(`${e.method} ${e.target} HTTP/1.${e.minor}`);
+  const request = clfQuote(`${e.method} ${e.target} ${e.protocol}`);
   return `${e.remote} - - [${clfTime(e.start)}] "${request}" ${e.status} ${e.bytes} "${clfQuote(e.referer)}" "${clfQuote(e.userAgent)}" ${e.ms.toFixed(3)} ${e.worker}\n`;
 }
 

@@ -67,6 +67,8 @@ export interface Config {
   cacheValidateMs: number;
   /** PEM certificate and key, read at start-up; null serves plain HTTP. */
   tls: { cert: string; key: string; certFile: string; keyFile: string } | null;
+  /** HTTP2 with TLS: ALPN offers h2, served by node:http2 through the same handler. */
+  http2: boolean;
   /** Plain-HTTP port whose every request is redirected (308) to HTTPS; null when off. */
   httpRedirectPort: number | null;
   /** Path answered 200 "ok" (503 while retiring) for load-balancer probes; null when off. */
@@ -246,6 +248,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     }
     tlsFiles = { cert, key, certFile: path.resolve(cwd, certFile), keyFile: path.resolve(cwd, keyFile) };
   }
+  const http2 = onOff('HTTP2') && tlsFiles !== null;
   const redirect = raw('HTTP_REDIRECT_PORT');
   const httpRedirectPort = redirect === '' ? null : int('HTTP_REDIRECT_PORT', 1, 65535, 'expected a port number from 1 to 65535');
   if (httpRedirectPort !== null && tlsFiles === null) fail('HTTP_REDIRECT_PORT', 'needs TLS_CERT and TLS_KEY (it redirects to HTTPS)');
@@ -299,6 +302,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     cacheMaxFileBytes: int('CACHE_MAX_FILE_BYTES', 0, 2 ** 31 - 1, 'expected a byte count'),
     cacheValidateMs: int('CACHE_VALIDATE_MS', 0, 86_400_000, 'expected milliseconds from 0 to 86400000'),
     tls: tlsFiles,
+    http2,
     httpRedirectPort,
     healthPath: health === '' ? null : health,
     trustedProxies,

@@ -57,6 +57,7 @@ export const VARIABLES: readonly Variable[] = [
   { name: 'CACHE_VALIDATE_MS', fallback: '1000', meaning: 'a cached response is used this long before the file is checked again' },
   { name: 'TLS_CERT', fallback: '', meaning: 'PEM certificate file; with TLS_KEY, PWS serves HTTPS (TLS 1.2+)' },
   { name: 'TLS_KEY', fallback: '', meaning: 'PEM private key file of TLS_CERT' },
+  { name: 'HTTP2', fallback: 'on', meaning: 'with TLS: offer HTTP/2 (ALPN h2) besides HTTP/1.1 on the TLS port' },
   { name: 'HTTP_REDIRECT_PORT', fallback: '', meaning: 'with TLS: a plain-HTTP port that redirects (308) every request to HTTPS' },
   { name: 'HEALTH_PATH', fallback: '', meaning: 'path answered 200 ok (503 while draining) for load balancers, e.g. /healthz' },
   {

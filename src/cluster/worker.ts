@@ -70,7 +70,7 @@ export function runWorker(config: Config): void {
     redirect.server.listen(listenOn(config.httpRedirectPort, config));
     servers.push(redirect);
   }
-  const open = (): number => servers.reduce((n, s) => n + s.ctx.connections.size, 0);
+  const open = (): number => servers.reduce((n, s) => n + s.open(), 0);
   let stopping = false;
   let listening = false;
   let lastAcceptError = 0;

@@ -63,3 +63,20 @@ export function forwardedClient(trusted: TrustedProxies, peer: string, forwarded
   }
   return client;
 }
+
+/** What clientAddress needs of the request: its fields. */
+interface Fields {
+  readonly names: readonly string[];
+  readonly values: readonly string[];
+}
+
+/**
+ * The client's address for the log: the peer's (or the PROXY header's, already in `remote`), or,
+ * from a trusted proxy without PROXY_PROTOCOL, the one its X-Forwarded-For names.
+ */
+export function clientAddress(ctx: { trusted: TrustedProxies | null; proxyProtocol: boolean }, remote: string, fromProxy: boolean, req: Fields): string {
+  if (!fromProxy || ctx.proxyProtocol || ctx.trusted === null) return remote;
+  const forwarded: string[] = [];
+  for (let i = 0; i < req.names.length; i++) if (req.names[i] === 'x-forwarded-for') forwarded.push(req.values[i]!);
+  return forwarded.length === 0 ? remote : forwardedClient(ctx.trusted, remote, forwarded);
+}

@@ -3,6 +3,7 @@
 
 import type net from 'node:net';
 import type { AccessLog } from '../access-log';
+import type { H2Context } from './h2';
 import type { FileSource } from '../contract/reply';
 import type { ChunkedDecoder } from '../http/chunked';
 import { isTrusted, type TrustedProxies } from './client-address';
@@ -29,7 +30,7 @@ export interface ConnectionEvents {
   cutShort(conn: Connection): void;
 }
 
-export interface ConnectionContext {
+export interface ConnectionContext extends H2Context {
   limits: ParseLimits;
   maxBodyBytes: number;
   maxRequestsPerConnection: number;

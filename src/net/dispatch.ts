@@ -7,7 +7,7 @@ import { discardBody, type Reply } from '../contract/reply';
 import type { Handler } from '../contract/request';
 import { errorInfo } from '../http/errors';
 import { log } from '../log';
-import { forwardedClient } from './client-address';
+import { clientAddress } from './client-address';
 import { CLOSED, CLOSING, RESPONDING, type Connection, type ConnectionEvents } from './connection';
 import { finishResponse } from './machine';
 import { writeReply } from './writer';
@@ -114,23 +114,14 @@ function respond(conn: Connection, reply: Reply, headOnly: boolean, forceClose =
   });
 }
 
-/** The client's address for the log: the peer's, the PROXY header's, or a trusted proxy's X-Forwarded-For. */
-function clientOf(conn: Connection): string {
-  const { ctx } = conn;
-  if (!conn.fromProxy || ctx.proxyProtocol || ctx.trusted === null) return conn.remote;
-  const forwarded: string[] = [];
-  for (let i = 0; i < conn.names.length; i++) if (conn.names[i] === 'x-forwarded-for') forwarded.push(conn.values[i]!);
-  return forwarded.length === 0 ? conn.remote : forwardedClient(ctx.trusted, conn.remote, forwarded);
-}
-
 function logAccess(conn: Connection): void {
   const accessLog = conn.ctx.accessLog;
   if (accessLog === null) return;
   accessLog.write({
-    remote: clientOf(conn),
+    remote: clientAddress(conn.ctx, conn.remote, conn.fromProxy, conn),
     method: conn.head.method || '-',
     target: conn.head.target || '-',
-    minor: conn.head.versionMinor,
+    protocol: conn.head.versionMinor === 0 ? 'HTTP/1.0' : 'HTTP/1.1',
     status: conn.status,
     bytes: conn.bytes,
     referer: conn.header('referer'),

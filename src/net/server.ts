@@ -13,6 +13,7 @@ import { type ConnectionContext, type Connection, BACKED_UP, CLOSING, READ_BODY,
 import { isTrusted } from './client-address';
 import { accept, closeNow } from './machine';
 import { dispatcher, fail } from './dispatch';
+import { acceptH2 } from './h2';
 
 export interface HttpServer {
   server: net.Server;
@@ -28,6 +29,8 @@ export interface HttpServer {
    * FIRST_REQUEST_GRACE_MS to send one.
    */
   drain(): void;
+  /** Connections open: HTTP/1.1 connections and HTTP/2 sessions. */
+  open(): number;
   /** Destroys every connection left and flushes the access log. */
   destroyAll(): void;
 }
@@ -66,6 +69,8 @@ export function createHttpServer(config: Config, handle: Handler, plain = false)
     retiring: false,
     drainingSince: 0,
     connections: new Set(),
+    sessions: new Set(),
+    sendTimeoutMs: config.sendTimeoutMs,
     trusted: config.trustedProxies,
     proxyProtocol: config.proxyProtocol,
   };
@@ -87,7 +92,7 @@ export function createHttpServer(config: Config, handle: Handler, plain = false)
       socket.destroy();
       return;
     }
-    if (ctx.connections.size >= config.maxConnections) {
+    if (ctx.connections.size + ctx.sessions.size >= config.maxConnections) {
       refused++;
       const now = Date.now();
       if (now - lastLimitLog >= LIMIT_LOG_MS) {
@@ -99,13 +104,24 @@ export function createHttpServer(config: Config, handle: Handler, plain = false)
       socket.destroySoon();
       return;
     }
-    accept(socket, ctx);
+    if (config.http2 && (socket as tls.TLSSocket).alpnProtocol === 'h2') acceptH2(socket as tls.TLSSocket, ctx, handle);
+    else accept(socket, ctx);
   };
-  // HTTPS is the same handler over node:tls: a TLSSocket is a net.Socket.
+  // HTTPS is the same handler over node:tls: a TLSSocket is a net.Socket. With HTTP2, a client
+  // that offers h2 gets it (node:http2); one that offers only http/1.1, or nothing, gets PWS's own.
   const server: net.Server =
     config.tls === null
       ? net.createServer({ allowHalfOpen: true }, onSocket)
-      : tls.createServer({ allowHalfOpen: true, cert: config.tls.cert, key: config.tls.key, minVersion: 'TLSv1.2' }, onSocket);
+      : tls.createServer(
+          {
+            allowHalfOpen: true,
+            cert: config.tls.cert,
+            key: config.tls.key,
+            minVersion: 'TLSv1.2',
+            ALPNProtocols: config.http2 ? ['h2', 'http/1.1'] : ['http/1.1'],
+          },
+          onSocket,
+        );
   // A failed handshake (a plain-HTTP client, an old protocol) only concerns that socket.
   server.on('tlsClientError', (_err: Error, socket: tls.TLSSocket) => socket.destroy());
 
@@ -119,6 +135,7 @@ export function createHttpServer(config: Config, handle: Handler, plain = false)
     ctx,
     retire() {
       ctx.retiring = true;
+      for (const s of ctx.sessions) s.closeGracefully();
     },
     drain() {
       if (ctx.drainingSince !== 0) return;
@@ -130,9 +147,15 @@ export function createHttpServer(config: Config, handle: Handler, plain = false)
       for (const conn of ctx.connections) {
         if (conn.state === READ_HEAD && !conn.headStarted && conn.served > 0) closeNow(conn);
       }
+      // HTTP/2 says so itself: GOAWAY, open streams finish, nothing in flight is refused.
+      for (const s of ctx.sessions) s.closeGracefully();
+    },
+    open() {
+      return ctx.connections.size + ctx.sessions.size;
     },
     destroyAll() {
       for (const conn of ctx.connections) conn.socket.destroy();
+      for (const s of ctx.sessions) s.session.destroy();
       ctx.accessLog?.flushSync();
     },
   };
@@ -165,6 +188,11 @@ export function sweep(ctx: ConnectionContext, config: Config, now: number): void
         if (age > config.keepAliveTimeoutMs) conn.socket.destroy();
         break;
     }
+  }
+  // An HTTP/2 session with no stream open closes like an idle HTTP/1.1 connection (pings do not
+  // keep it), at once in a drain; its streams have their own SEND_TIMEOUT_MS.
+  for (const s of ctx.sessions) {
+    if (s.open === 0 && (now - s.idleSince > config.keepAliveTimeoutMs || ctx.drainingSince !== 0)) s.closeGracefully();
   }
 }
 

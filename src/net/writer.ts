@@ -8,25 +8,49 @@ import { responseHead } from '../http/head';
 import { sending, sent } from '../in-flight';
 import { VERSION } from '../version';
 
-const SERVER = `PWS/${VERSION}`;
+/** The Server field of every response. */
+export const SERVER = `PWS/${VERSION}`;
 /** Read size for streamed files: large reads amortise syscalls; backpressure bounds memory. */
 export const STREAM_CHUNK_BYTES = 256 * 1024;
 /** Bodies up to this size ride in the same buffer as their (memoised) head: one write(2), not writev(2). */
 const JOIN_BODY_BYTES = 4 * 1024;
 
-/** What the writer needs of a connection: its socket and the state of the reply being sent. */
-export interface Outbound {
-  readonly socket: net.Socket;
-  /** True once the socket has closed. */
+/** Where a streamed body goes: a socket (HTTP/1.1) or an HTTP/2 stream. */
+export interface Sink {
+  /** Queues `chunk`; `done` runs once the sink is finished with its bytes. False: wait for 'drain'. */
+  write(chunk: Buffer, done: (err?: Error | null) => void): boolean;
+  /** Stops reading from the peer while the body waits for 'drain'. */
+  pause(): void;
+}
+
+/**
+ * Read buffers for streamed files. `take` resolves null when the body no longer needs one (its
+ * sink closed while waiting); `give` hands a buffer back once its sink is done with it.
+ */
+export interface ChunkPool {
+  readonly size: number;
+  take(): Buffer | Promise<Buffer | null>;
+  give(chunk: Buffer): void;
+}
+
+/** What streaming a file body needs of its destination. */
+export interface StreamOut {
+  readonly socket: Sink;
+  /** True once the sink has closed. */
   readonly closed: boolean;
-  /** Body bytes of the current response: planned, or sent so far while streaming. */
+  /** Body bytes sent so far. */
   bytes: number;
+  /** Resumes a stream waiting for 'drain' (or for the close). */
+  drainWaiter: (() => void) | null;
+}
+
+/** What the writer needs of a connection: its socket and the state of the reply being sent. */
+export interface Outbound extends StreamOut {
+  readonly socket: net.Socket;
   /** Whether any byte of the current response has been written. */
   headWritten: boolean;
   /** The file being streamed, closed by the connection if the socket closes first. */
   file: FileSource | null;
-  /** Resumes a stream waiting for 'drain' (or for the close). */
-  drainWaiter: (() => void) | null;
 }
 
 /** Index of a connection mode in a reply's wire slot: HEAD or not × keep-alive, close, 1.0 keep-alive. */
@@ -98,7 +122,7 @@ export function writeReply(out: Outbound, reply: Reply, headOnly: boolean, keepA
   out.socket.write(replyHead(reply, keepAlive, http10));
   out.bytes = 0;
   out.file = body.file;
-  streamParts(out, body).then(
+  streamParts(out, body, socketChunks).then(
     (complete) => {
       out.file = null;
       body.file.close();
@@ -139,18 +163,20 @@ function writeBuffered(out: Outbound, head: Buffer, body: Buffer | null): void {
  * Content-Length cannot be honoured, so the caller cuts the connection rather than let a client
  * take mixed or short bytes for the file.
  */
-async function streamParts(out: Outbound, body: FileBody): Promise<boolean> {
+export async function streamParts(out: StreamOut, body: FileBody, pool: ChunkPool): Promise<boolean> {
   for (const part of body.parts) {
     if (out.closed) return false;
     if (Buffer.isBuffer(part)) {
       out.bytes += part.length;
-      if (!out.socket.write(part) && !(await drained(out))) return false;
+      if (!out.socket.write(part, noop) && !(await drained(out))) return false;
       continue;
     }
-    if (!(await streamSpan(out, body.file, part))) return false;
+    if (!(await streamSpan(out, body.file, part, pool))) return false;
   }
   return out.bytes === body.size;
 }
+
+function noop(): void {}
 
 /**
  * Read buffers of streamed files, handed back once the socket has written them. Without reuse,
@@ -167,29 +193,32 @@ export function freeChunkCount(): number {
   return freeChunks.length;
 }
 
-function takeChunk(): Buffer {
-  return freeChunks.pop() ?? Buffer.allocUnsafeSlow(STREAM_CHUNK_BYTES);
-}
+/** The read buffers of HTTP/1.1 connections: one in use per streaming connection. */
+const socketChunks: ChunkPool = {
+  size: STREAM_CHUNK_BYTES,
+  take: () => freeChunks.pop() ?? Buffer.allocUnsafeSlow(STREAM_CHUNK_BYTES),
+  give(chunk) {
+    if (freeChunks.length < MAX_FREE_CHUNKS) freeChunks.push(chunk);
+  },
+};
 
-function giveBack(chunk: Buffer): void {
-  if (freeChunks.length < MAX_FREE_CHUNKS) freeChunks.push(chunk);
-}
-
-async function streamSpan(out: Outbound, file: FileSource, [first, last]: Span): Promise<boolean> {
+async function streamSpan(out: StreamOut, file: FileSource, [first, last]: Span, pool: ChunkPool): Promise<boolean> {
   let position = first;
   while (position <= last) {
-    const want = Math.min(STREAM_CHUNK_BYTES, last - position + 1);
-    const chunk = takeChunk();
+    const want = Math.min(pool.size, last - position + 1);
+    const taken = pool.take();
+    const chunk = Buffer.isBuffer(taken) ? taken : await taken;
+    if (chunk === null) return false;
     const bytesRead = await file.read(chunk, 0, want, position);
     if (out.closed || bytesRead !== want || !file.unchanged()) {
-      giveBack(chunk);
+      pool.give(chunk);
       return false;
     }
     position += bytesRead;
     out.bytes += bytesRead;
-    // The callback runs once the socket is done with the bytes (written, or failed): only then
+    // The callback runs once the sink is done with the bytes (written, or failed): only then
     // may the buffer be read into again.
-    if (!out.socket.write(chunk.subarray(0, want), () => giveBack(chunk)) && !(await drained(out))) return false;
+    if (!out.socket.write(chunk.subarray(0, want), () => pool.give(chunk)) && !(await drained(out))) return false;
   }
   return true;
 }
@@ -199,7 +228,7 @@ async function streamSpan(out: Outbound, file: FileSource, [first, last]: Span):
  * resumes when the connection goes back to reading heads), so a client that does not take the
  * reply cannot keep sending requests either.
  */
-function drained(out: Outbound): Promise<boolean> {
+function drained(out: StreamOut): Promise<boolean> {
   if (out.closed) return Promise.resolve(false);
   out.socket.pause();
   return new Promise((resolve) => {

@@ -12,7 +12,7 @@ const entry: AccessEntry = {
   remote: '127.0.0.1',
   method: 'GET',
   target: '/a b"c',
-  minor: 1,
+  protocol: 'HTTP/1.1',
   status: 200,
   bytes: 1234,
   referer: 'https://example.com/',

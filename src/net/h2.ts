@@ -1,0 +1,443 @@
+// The HTTP/2 transport: TLS connections that chose `h2` by ALPN become node:http2 sessions
+// (nghttp2 does framing, HPACK and flow control); each stream is a contract Request answered by
+// the same Handler as HTTP/1.1, and each Reply goes out as HEADERS + DATA with the same fields
+// and the same file streaming (net/writer.ts) under the stream's flow control.
+//
+// A session's bounds: at most H2_MAX_STREAMS streams at a time; a header list no longer than
+// HTTP/1.1's head limit; request bodies never read (they stay within the 64 KiB connection window
+// and are answered like HTTP/1.1's, then the stream is reset); streamed files read through
+// H2_CHUNKS_PER_SESSION buffers of H2_CHUNK_BYTES, so streams the client stops reading hold at
+// most those. nghttp2 cuts off a client that resets streams in a loop (CVE-2023-44487).
+
+import http2, { type Http2Session, type IncomingHttpHeaders, type OutgoingHttpHeaders, type ServerHttp2Stream } from 'node:http2';
+import type tls from 'node:tls';
+import { errorReply } from '../contract/error-page';
+import { contentLength, discardBody, type FileBody, type Reply } from '../contract/reply';
+import type { Handler, Request } from '../contract/request';
+import { httpDate } from '../http/date';
+import { sending, sent } from '../in-flight';
+import { log } from '../log';
+import { clientAddress, isTrusted } from './client-address';
+import type { AccessLog } from '../access-log';
+import type { ParseLimits } from '../http/parser';
+import type { TrustedProxies } from './client-address';
+import { SERVER, streamParts, type ChunkPool, type StreamOut } from './writer';
+
+/** SETTINGS_MAX_CONCURRENT_STREAMS: nginx's http2_max_concurrent_streams default. */
+export const H2_MAX_STREAMS = 128;
+/** Read size for files streamed over HTTP/2 (four DATA frames of the default size). */
+export const H2_CHUNK_BYTES = 64 * 1024;
+/** Read buffers one session may hold at once; a stream waits for one when all are out. */
+export const H2_CHUNKS_PER_SESSION = 8;
+/** Fields that belong to an HTTP/1.1 connection; RFC 9113 §8.2.2 forbids them in HTTP/2. */
+const CONNECTION_SPECIFIC = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te']);
+/** Fields node:http2 accepts once per message: a site rule naming one replaces PWS's value. */
+const SINGLE_VALUE = new Set([
+  'content-type',
+  'content-encoding',
+  'content-length',
+  'content-range',
+  'etag',
+  'last-modified',
+  'location',
+  'retry-after',
+  'x-content-type-options',
+  'date',
+  'expires',
+  'age',
+  'content-language',
+  'content-location',
+  'access-control-allow-credentials',
+  'access-control-max-age',
+]);
+
+const { NGHTTP2_NO_ERROR, NGHTTP2_CANCEL, NGHTTP2_INTERNAL_ERROR } = http2.constants;
+
+/** What sessions share with the server they belong to (net/connection.ts's H2Context extends it). */
+export interface H2Context {
+  limits: ParseLimits;
+  sendTimeoutMs: number;
+  accessLog: AccessLog | null;
+  worker: number;
+  retiring: boolean;
+  trusted: TrustedProxies | null;
+  proxyProtocol: boolean;
+  /** HTTP/2 sessions open; each counts as one connection against MAX_CONNECTIONS. */
+  sessions: Set<H2Session>;
+}
+
+/** One HTTP/2 connection, as the server's sweep and drain see it. */
+export class H2Session {
+  /** Streams being answered. */
+  open = 0;
+  /** When the last stream finished (or the session began): an idle session closes after KEEP_ALIVE_TIMEOUT_MS. */
+  idleSince = Date.now();
+  closing = false;
+  readonly chunks: SessionChunks;
+  readonly remote: string;
+  readonly fromProxy: boolean;
+
+  constructor(
+    readonly session: Http2Session,
+    readonly ctx: H2Context,
+    socket: tls.TLSSocket,
+  ) {
+    this.chunks = new SessionChunks();
+    this.remote = ctx.accessLog === null ? '-' : (socket.remoteAddress ?? '-');
+    this.fromProxy = ctx.trusted !== null && isTrusted(ctx.trusted, socket.remoteAddress);
+  }
+
+  /**
+   * GOAWAY naming the last stream taken; open streams finish, then the session closes. A request
+   * the client sent meanwhile is beyond that stream, so the client knows it was not processed and
+   * retries it (RFC 9113 §6.8, §8.7), as a browser does. (A first GOAWAY naming every stream
+   * would let those through, but nghttp2 takes only its own shutdown notice that way, and
+   * node:http2 does not offer it.)
+   */
+  closeGracefully(): void {
+    if (this.closing || this.session.closed || this.session.destroyed) return;
+    this.closing = true;
+    this.session.close();
+    this.endIfDone();
+  }
+
+  /**
+   * Once closing and without streams, the session ends: node:http2 does not always do it itself
+   * (it can wait on the peer), and an idle session must not hold a draining worker.
+   */
+  endIfDone(): void {
+    if (!this.closing || this.open > 0) return;
+    const { session } = this;
+    // A turn of the loop lets the GOAWAY reach the socket first.
+    setImmediate(() => {
+      if (!session.destroyed) session.destroy();
+    });
+  }
+}
+
+/** Read buffers of one session: at most H2_CHUNKS_PER_SESSION out, reused across its streams. */
+class SessionChunks implements ChunkPool {
+  readonly size = H2_CHUNK_BYTES;
+  private out = 0;
+  private readonly free: Buffer[] = [];
+  private readonly waiting: Array<(chunk: Buffer | null) => void> = [];
+
+  /** Buffers out now (for tests of the bound), and streams waiting for one. */
+  get inUse(): number {
+    return this.out;
+  }
+
+  get queued(): number {
+    return this.waiting.length;
+  }
+
+  take(): Buffer | Promise<Buffer | null> {
+    if (this.out < H2_CHUNKS_PER_SESSION) {
+      this.out++;
+      return this.free.pop() ?? Buffer.allocUnsafeSlow(H2_CHUNK_BYTES);
+    }
+    return new Promise((resolve) => this.waiting.push(resolve));
+  }
+
+  give(chunk: Buffer): void {
+    const next = this.waiting.shift();
+    if (next !== undefined) {
+      next(chunk);
+      return;
+    }
+    this.out--;
+    this.free.push(chunk);
+  }
+
+  /**
+   * A buffer its stream took to a reset: node:http2 may never call that write's callback, and
+   * may still hold the bytes, so the buffer is left to the collector and its place freed.
+   */
+  forfeit(): void {
+    this.out--;
+    const next = this.waiting.shift();
+    if (next !== undefined) {
+      this.out++;
+      next(this.free.pop() ?? Buffer.allocUnsafeSlow(H2_CHUNK_BYTES));
+    }
+  }
+
+  /** The session is gone: streams still waiting for a buffer give up. */
+  close(): void {
+    for (const w of this.waiting.splice(0)) w(null);
+    this.free.length = 0;
+  }
+}
+
+/** One stream's share of its session's buffers: those not handed back by its close are forfeited. */
+class StreamChunks implements ChunkPool {
+  readonly size = H2_CHUNK_BYTES;
+  private readonly held = new Set<Buffer>();
+
+  constructor(private readonly pool: SessionChunks) {}
+
+  take(): Buffer | Promise<Buffer | null> {
+    const taken = this.pool.take();
+    if (Buffer.isBuffer(taken)) return this.hold(taken);
+    return taken.then((chunk) => (chunk === null ? null : this.hold(chunk)));
+  }
+
+  give(chunk: Buffer): void {
+    if (this.held.delete(chunk)) this.pool.give(chunk);
+  }
+
+  /** The stream closed: whatever it still holds is forfeited. */
+  close(): void {
+    for (let i = 0; i < this.held.size; i++) this.pool.forfeit();
+    this.held.clear();
+  }
+
+  private hold(chunk: Buffer): Buffer {
+    this.held.add(chunk);
+    return chunk;
+  }
+}
+
+/** Session options: the limits above, and HTTP/1.1's header limits for the header list. */
+export function sessionOptions(ctx: H2Context): http2.ServerOptions {
+  return {
+    settings: {
+      maxConcurrentStreams: H2_MAX_STREAMS,
+      enablePush: false,
+      maxHeaderListSize: ctx.limits.maxUriBytes + ctx.limits.maxHeaderBytes,
+    },
+    // Pseudo-header fields count as pairs too.
+    maxHeaderListPairs: ctx.limits.maxHeaders + 8,
+  };
+}
+
+/** Turns a TLS socket that chose `h2` into a session answering with `handle`. */
+export function acceptH2(socket: tls.TLSSocket, ctx: H2Context, handle: Handler): H2Session {
+  const session = http2.performServerHandshake(socket, sessionOptions(ctx));
+  const s = new H2Session(session, ctx, socket);
+  ctx.sessions.add(s);
+  session.on('stream', (stream: ServerHttp2Stream, headers: IncomingHttpHeaders, _flags: number, raw: string[]) => {
+    try {
+      onStream(s, stream, headers, raw, handle);
+    } catch (err) {
+      log.error(`HTTP/2 stream failed: ${(err as Error).stack ?? String(err)}`);
+      stream.close(NGHTTP2_INTERNAL_ERROR);
+    }
+  });
+  // Protocol errors, resets and timeouts end the session or stream; nothing to report.
+  session.on('error', () => undefined);
+  session.on('close', () => {
+    ctx.sessions.delete(s);
+    s.chunks.close();
+  });
+  if (ctx.retiring) s.closeGracefully();
+  return s;
+}
+
+/** A stream's request, as the handler contract presents it. */
+class H2Request implements Request {
+  readonly names: string[] = [];
+  readonly values: string[] = [];
+
+  constructor(
+    readonly method: string,
+    readonly target: string,
+    readonly proxied: boolean,
+    raw: readonly string[],
+    authority: string | undefined,
+  ) {
+    // :authority takes the place of Host (RFC 9113 §8.3.1).
+    if (authority !== undefined) {
+      this.names.push('host');
+      this.values.push(authority);
+    }
+    for (let i = 0; i + 1 < raw.length; i += 2) {
+      const name = raw[i]!;
+      if (name.charCodeAt(0) === 0x3a || (name === 'host' && authority !== undefined)) continue;
+      this.names.push(name);
+      this.values.push(raw[i + 1]!);
+    }
+  }
+
+  header(name: string): string | undefined {
+    const i = this.names.indexOf(name);
+    return i === -1 ? undefined : this.values[i];
+  }
+}
+
+/** What one stream's answer is doing, for streaming, the timeout and the access log. */
+class H2Exchange implements StreamOut {
+  bytes = 0;
+  status = 0;
+  drainWaiter: (() => void) | null = null;
+  readonly start = Date.now();
+  readonly startHr = performance.now();
+  /** The read buffers of a streamed file, or null. */
+  chunks: StreamChunks | null = null;
+
+  constructor(
+    readonly session: H2Session,
+    readonly socket: ServerHttp2Stream,
+    readonly req: H2Request,
+  ) {}
+
+  get closed(): boolean {
+    return this.socket.destroyed || this.socket.closed;
+  }
+}
+
+function onStream(s: H2Session, stream: ServerHttp2Stream, headers: IncomingHttpHeaders, raw: string[], handle: Handler): void {
+  const { ctx } = s;
+  // A reset or a protocol error on one stream concerns only that stream.
+  stream.on('error', () => undefined);
+  const method = headers[':method'] ?? '';
+  const req = new H2Request(method, headers[':path'] ?? '', s.fromProxy, raw, headers[':authority']);
+  const x = new H2Exchange(s, stream, req);
+  s.open++;
+  stream.setTimeout(ctx.sendTimeoutMs, () => stream.close(NGHTTP2_CANCEL));
+  stream.on('drain', () => wake(x));
+  stream.once('close', () => {
+    x.chunks?.close();
+    wake(x);
+    s.open--;
+    if (s.open === 0) s.idleSince = Date.now();
+    s.endIfDone();
+    logAccess(s, x);
+  });
+  // The lame duck: this stream is served, then the session closes, as HTTP/1.1 closes after a response.
+  if (ctx.retiring) s.closeGracefully();
+
+  const host = req.header('host');
+  const conflicting = headers.host !== undefined && headers[':authority'] !== undefined && headers.host !== headers[':authority'];
+  if (conflicting || (host === undefined && method !== 'CONNECT') || req.target === '') {
+    respond(x, errorReply(400), false);
+    return;
+  }
+  let result: Reply | Promise<Reply>;
+  try {
+    result = handle(req);
+  } catch (err) {
+    internalError(x, err);
+    return;
+  }
+  const headOnly = method === 'HEAD';
+  if (!(result instanceof Promise)) {
+    respond(x, result, headOnly);
+    return;
+  }
+  result.then(
+    (reply) => respond(x, reply, headOnly),
+    (err: unknown) => internalError(x, err),
+  );
+}
+
+function wake(x: H2Exchange): void {
+  const w = x.drainWaiter;
+  x.drainWaiter = null;
+  w?.();
+}
+
+function internalError(x: H2Exchange, err: unknown): void {
+  log.error(`HTTP/2 request (${x.req.method} ${x.req.target}) failed: ${(err as Error | undefined)?.stack ?? String(err)}`);
+  if (x.closed) return;
+  if (x.socket.headersSent) x.socket.close(NGHTTP2_INTERNAL_ERROR);
+  else respond(x, errorReply(500), false);
+}
+
+/** The reply's fields as HTTP/2 carries them: lower-case names, no connection fields. */
+export function h2Headers(reply: Reply): OutgoingHttpHeaders {
+  const h = reply.headers;
+  const out: OutgoingHttpHeaders = { ':status': reply.status, server: SERVER, date: httpDate() };
+  if (h.contentType !== undefined) out['content-type'] = h.contentType;
+  if (h.contentEncoding !== undefined) out['content-encoding'] = h.contentEncoding;
+  if (h.contentRange !== undefined) out['content-range'] = h.contentRange;
+  if (h.lastModified !== undefined) out['last-modified'] = h.lastModified;
+  if (h.etag !== undefined) out.etag = h.etag;
+  if (h.cacheControl !== undefined) out['cache-control'] = h.cacheControl;
+  if (h.acceptRanges !== undefined) out['accept-ranges'] = h.acceptRanges;
+  if (h.location !== undefined) out.location = h.location;
+  if (h.allow !== undefined) out.allow = h.allow;
+  if (h.retryAfter !== undefined) out['retry-after'] = String(h.retryAfter);
+  if (h.extra !== undefined) {
+    for (const [name, value] of h.extra) {
+      const lower = name.toLowerCase();
+      if (CONNECTION_SPECIFIC.has(lower)) continue;
+      const before = out[lower];
+      if (before === undefined || SINGLE_VALUE.has(lower)) out[lower] = value;
+      else out[lower] = [...(Array.isArray(before) ? before : [String(before)]), value];
+    }
+  }
+  if (h.vary !== undefined && h.vary.length > 0) out.vary = h.vary.join(', ');
+  if (reply.status !== 204 && reply.status !== 304) out['content-length'] = contentLength(reply);
+  out['x-content-type-options'] = 'nosniff';
+  return out;
+}
+
+function respond(x: H2Exchange, reply: Reply, headOnly: boolean): void {
+  const stream = x.socket;
+  if (x.closed) {
+    discardBody(reply);
+    return;
+  }
+  x.status = reply.status;
+  const { body } = reply;
+  const length = contentLength(reply);
+  const sendsBody = !headOnly && length > 0 && body !== null;
+  if (!sendsBody) {
+    discardBody(reply);
+    stream.respond(h2Headers(reply), { endStream: true });
+    finish(x);
+    return;
+  }
+  stream.respond(h2Headers(reply));
+  if (Buffer.isBuffer(body)) {
+    x.bytes = body.length;
+    sending(body);
+    stream.end(body, () => sent(body));
+    finish(x);
+    return;
+  }
+  streamFile(x, body);
+}
+
+function streamFile(x: H2Exchange, body: FileBody): void {
+  const done = (complete: boolean): void => {
+    body.file.close();
+    if (complete && !x.closed) {
+      x.socket.end();
+      finish(x);
+    } else if (!x.closed) {
+      // The promised content-length cannot be kept: the stream is cut, as HTTP/1.1 cuts the connection.
+      x.socket.close(NGHTTP2_INTERNAL_ERROR);
+    }
+  };
+  x.chunks = new StreamChunks(x.session.chunks);
+  streamParts(x, body, x.chunks).then(done, () => done(false));
+}
+
+/**
+ * The response is fully handed to nghttp2. A request body the client is still sending is not
+ * wanted: the stream is reset with NO_ERROR once the response is out (RFC 9113 §8.1).
+ */
+function finish(x: H2Exchange): void {
+  const stream = x.socket;
+  if (!stream.readableEnded) stream.once('finish', () => stream.close(NGHTTP2_NO_ERROR));
+}
+
+function logAccess(s: H2Session, x: H2Exchange): void {
+  const accessLog = s.ctx.accessLog;
+  if (accessLog === null) return;
+  accessLog.write({
+    remote: clientAddress(s.ctx, s.remote, s.fromProxy, x.req),
+    method: x.req.method || '-',
+    target: x.req.target || '-',
+    protocol: 'HTTP/2.0',
+    status: x.status,
+    bytes: x.bytes,
+    referer: x.req.header('referer'),
+    userAgent: x.req.header('user-agent'),
+    start: x.start,
+    ms: performance.now() - x.startHr,
+    worker: s.ctx.worker,
+  });
+}
