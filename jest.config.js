@@ -1,7 +1,20 @@
 const fs = require('node:fs');
 
+const { execFileSync } = require('node:child_process');
+
 // The browser test needs Debian's Chromium; .ci/run installs it, so CI always runs it.
 const hasChromium = fs.existsSync('/usr/bin/chromium');
+// test/external checks PWS with other implementations' tools (zstd, curl, nghttp); .ci/run
+// installs them and refuses to go on without them, so CI always runs it.
+const onPath = (tool) => {
+  try {
+    execFileSync('sh', ['-c', `command -v ${tool}`], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+};
+const hasTools = ['zstd', 'curl', 'nghttp'].every(onPath);
 
 /** What every project shares: TypeScript through ts-jest, temporary folders removed after each file. */
 const common = {
@@ -15,7 +28,8 @@ const common = {
 /**
  * Three projects (`npm test` runs the first two in parallel, then the third one file at a time):
  *   unit      pure modules, no sockets
- *   features  the whole request path in-process on a port-0 server (test/helpers/in-process.ts)
+ *   features  the whole request path in-process on a port-0 server (test/helpers/in-process.ts),
+ *             and test/external: the same, checked with zstd, curl and nghttp where installed
  *   process   spawned servers: cluster, signals, pm2, the CLI, floods, the browser — these flood
  *             the loopback or count a process's descriptors, so they must not run beside each other
  *
@@ -25,7 +39,7 @@ module.exports = {
   testTimeout: 30000,
   projects: [
     { ...common, displayName: 'unit', roots: ['<rootDir>/test/unit'] },
-    { ...common, displayName: 'features', roots: ['<rootDir>/test/features'] },
+    { ...common, displayName: 'features', roots: ['<rootDir>/test/features', ...(hasTools ? ['<rootDir>/test/external'] : [])] },
     {
       ...common,
       displayName: 'process',

@@ -12,7 +12,7 @@ export type { Span };
  */
 export interface ReplyHeaders {
   contentType?: string;
-  contentEncoding?: 'br' | 'gzip';
+  contentEncoding?: 'br' | 'zstd' | 'gzip';
   contentRange?: string;
   acceptRanges?: 'bytes';
   lastModified?: string;

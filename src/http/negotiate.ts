@@ -1,9 +1,15 @@
 // Proactive negotiation (RFC 9110 §12.5): Accept-Encoding and "does this request accept HTML".
 
-export type Encoding = 'br' | 'gzip' | 'identity';
+export type Encoding = 'br' | 'zstd' | 'gzip' | 'identity';
+/** The content codings PWS can send, in its order of preference. */
+export type Coding = Exclude<Encoding, 'identity'>;
+export const CODINGS: readonly Coding[] = ['br', 'zstd', 'gzip'];
 
-/** Server preference when q-values tie: smaller first. */
-const PREFERENCE: Record<Encoding, number> = { br: 0, gzip: 1, identity: 2 };
+/**
+ * Server preference when q-values tie: smaller first. Brotli first (the smallest output of the
+ * three at the levels used here), zstd next (smaller than gzip), then gzip.
+ */
+const PREFERENCE: Record<Encoding, number> = { br: 0, zstd: 1, gzip: 2, identity: 3 };
 
 /**
  * A qvalue (RFC 9110 §12.4.2): "0" or "1", optionally with up to three decimals ("0.5", "1.000").
@@ -47,7 +53,7 @@ function qualities(header: string): Map<string, number> {
 
 /**
  * Picks the content coding to send among `available` (identity is always available unless the
- * client refuses it). Highest q wins; ties go to br, then gzip, then identity. A missing header
+ * client refuses it). Highest q wins; ties go to br, then zstd, then gzip, then identity. A missing header
  * means identity (§12.5.3). Returns null when nothing available is acceptable (identity;q=0 and
  * no acceptable compressed form).
  */
@@ -73,24 +79,27 @@ function chooseFrom(q: Map<string, number>, available: readonly Encoding[]): Enc
 }
 
 /** Whether an Accept-Encoding header names `coding` (x-gzip counts as gzip) or `*`, at any q. */
-export function mentions(header: string, coding: 'br' | 'gzip'): boolean {
+export function mentions(header: string, coding: Coding): boolean {
   const q = qualities(header);
   return q.has(coding) || q.has('*');
 }
 
-const SUBSETS: ReadonlyArray<readonly Encoding[]> = [[], ['br'], ['gzip'], ['br', 'gzip']];
+/** Every set of codings a file can have (precompressed siblings, compression here). */
+const SUBSETS: ReadonlyArray<readonly Encoding[]> = Array.from({ length: 1 << CODINGS.length }, (_, bits) => CODINGS.filter((_c, i) => (bits >> i) & 1));
 
 /**
  * What negotiation makes of an Accept-Encoding header, as a short string: the coding chosen for
- * each set of codings a file can have (none, br, gzip, both), and whether br and gzip siblings
- * are looked for. Two headers with one profile get the same answer for every file, so a cache
- * may key on the profile instead of the header — and there are few profiles, whatever the
- * q-values (at most 4^4 × 4), so no client can make one file into many cache entries.
+ * each set of codings a file can have, and which siblings are looked for. Two headers with one
+ * profile get the same answer for every file, so a cache may key on the profile instead of the
+ * header — and there are few profiles, whatever the q-values (at most 5^8 × 8), so no client can
+ * make one file into many cache entries.
  */
 export function encodingProfile(header: string): string {
   const q = qualities(header);
   const star = q.has('*');
-  let out = `${star || q.has('br') ? 'B' : ''}${star || q.has('gzip') ? 'G' : ''}:`;
+  let out = '';
+  for (const coding of CODINGS) if (star || q.has(coding)) out += coding.charAt(0);
+  out += ':';
   for (const available of SUBSETS) out += (chooseFrom(q, available) ?? '-').charAt(0);
   return out;
 }

@@ -1,9 +1,9 @@
 // Which representation of a file to send for Accept-Encoding (RFC 9110 §12.5.3): the identity
-// bytes, a precompressed sibling (`file.br`, `file.gz`), or bytes compressed here and cached.
+// bytes, a precompressed sibling (`file.br`, `file.zst`, `file.gz`), or bytes compressed here and cached.
 
 import type { HeaderLookup } from '../http/conditional';
-import { chooseEncoding, mentions, type Encoding } from '../http/negotiate';
-import type { Coding } from './compress';
+import { chooseEncoding, CODINGS, mentions, type Coding, type Encoding } from '../http/negotiate';
+import { ON_THE_FLY } from './compress';
 import { openUnder, readWhole, type Opened } from './files';
 import type { Site } from './site';
 import { etagFor } from './validators';
@@ -33,7 +33,8 @@ export function identityOf(file: OpenFile): Representation {
   return { file, encoding: null, etag: etagFor(file.size, file.mtimeMs), bytes: null };
 }
 
-const suffix = (coding: Coding): string => (coding === 'br' ? '-br' : '-gz');
+/** Each coding's sibling file extension and ETag suffix (each representation its own ETag). */
+const SIBLING: Record<Coding, { ext: string; tag: string }> = { br: { ext: '.br', tag: '-br' }, zstd: { ext: '.zst', tag: '-zst' }, gzip: { ext: '.gz', tag: '-gz' } };
 
 /**
  * Chooses among identity, precompressed siblings and on-the-fly compression. Returns null when
@@ -49,9 +50,9 @@ export async function negotiate(header: HeaderLookup, site: Site, file: OpenFile
   // Siblings are looked for only when the client could take them, decided on the parsed header
   // as the reply cache's key is (encodingProfile): one profile, one set of siblings, one Vary.
   const last = segments[segments.length - 1] ?? '';
-  for (const [coding, ext] of [['br', '.br'], ['gzip', '.gz']] as const) {
+  for (const coding of CODINGS) {
     if (!mentions(ae, coding)) continue;
-    const sib = openUnder(site.rootReal, [...segments.slice(0, -1), last + ext]);
+    const sib = openUnder(site.rootReal, [...segments.slice(0, -1), last + SIBLING[coding].ext]);
     if (sib.kind === 'file') {
       opened.push(sib);
       found.set(coding, sib);
@@ -59,19 +60,19 @@ export async function negotiate(header: HeaderLookup, site: Site, file: OpenFile
   }
   const onTheFly = options.compression && compressible && file.size >= options.compressionMinBytes && file.size <= options.compressionMaxBytes;
   const available: Encoding[] = [];
-  for (const coding of ['br', 'gzip'] as const) if (found.has(coding) || onTheFly) available.push(coding);
+  for (const coding of CODINGS) if (found.has(coding) || (onTheFly && ON_THE_FLY.includes(coding))) available.push(coding);
   const choice = chooseEncoding(ae, available);
   if (choice === null) return null;
   const siblings = found.size > 0;
   if (choice === 'identity') return { rep: identity, siblings, degraded: false, opened };
   const sib = found.get(choice);
   if (sib !== undefined) {
-    return { rep: { file: sib, encoding: choice, etag: etagFor(sib.size, sib.mtimeMs, suffix(choice)), bytes: null }, siblings, degraded: false, opened };
+    return { rep: { file: sib, encoding: choice, etag: etagFor(sib.size, sib.mtimeMs, SIBLING[choice].tag), bytes: null }, siblings, degraded: false, opened };
   }
   const bytes = await site.compressed.get(`${file.realPath}\0${identity.etag}`, choice, () => Promise.resolve(readWhole(file.handle)));
   // Not kept: the compression cache's budget is taken by results still being sent. The file goes
   // out uncompressed rather than as bytes no budget counts (RFC 9110 §12.5.3 allows disregarding
   // Accept-Encoding; this happens only under such load).
   if (bytes === null) return { rep: identity, siblings, degraded: true, opened };
-  return { rep: { file, encoding: choice, etag: etagFor(file.size, file.mtimeMs, suffix(choice)), bytes }, siblings, degraded: false, opened };
+  return { rep: { file, encoding: choice, etag: etagFor(file.size, file.mtimeMs, SIBLING[choice].tag), bytes }, siblings, degraded: false, opened };
 }

@@ -23,6 +23,13 @@ describe('chooseEncoding', () => {
     ['x-gzip', BOTH, 'gzip'],
     ['BR', BOTH, 'br'],
     ['br;q=1.5', BOTH, 'identity'],
+    // zstd: preferred to gzip on a tie, after br; chosen by q-value like the others.
+    ['gzip, zstd', ['zstd', 'gzip'], 'zstd'],
+    ['gzip, zstd, br', ['br', 'zstd', 'gzip'], 'br'],
+    ['zstd;q=0.9, gzip', ['zstd', 'gzip'], 'gzip'],
+    ['zstd', ['br', 'gzip'], 'identity'],
+    ['*', ['zstd', 'gzip'], 'zstd'],
+    ['ZSTD', ['zstd'], 'zstd'],
   ])('%j with %j → %s', (header, available, expected) => {
     expect(chooseEncoding(header, available)).toBe(expected);
   });
@@ -64,13 +71,14 @@ describe('encodingProfile', () => {
   const coding = fc.constantFrom('br', 'gzip', 'x-gzip', 'identity', '*', 'deflate', 'zstd', 'x-br', 'gzipfoo', 'BR', 'Gzip');
   const q = fc.option(fc.constantFrom('0', '0.5', '1', '0.001', 'x', ''), { nil: undefined });
   const header = fc.array(fc.tuple(coding, q), { maxLength: 5 }).map((parts) => parts.map(([c, v]) => (v === undefined ? c : `${c};q=${v}`)).join(', '));
-  const subsets: Encoding[][] = [[], ['br'], ['gzip'], ['br', 'gzip']];
+  const all: Encoding[] = ['br', 'zstd', 'gzip'];
+  const subsets: Encoding[][] = Array.from({ length: 8 }, (_, bits) => all.filter((_c, i) => (bits >> i) & 1));
 
   it('keys headers that negotiation treats alike to one profile, and apart those it does not', () => {
     fc.assert(
       fc.property(header, header, (a, b) => {
         const same = subsets.every((avail) => chooseEncoding(a, avail) === chooseEncoding(b, avail));
-        const mentionsAlike = mentions(a, 'br') === mentions(b, 'br') && mentions(a, 'gzip') === mentions(b, 'gzip');
+        const mentionsAlike = (['br', 'zstd', 'gzip'] as const).every((c) => mentions(a, c) === mentions(b, c));
         if (encodingProfile(a) === encodingProfile(b)) expect(same && mentionsAlike).toBe(true);
       }),
       { numRuns: 2000 },
@@ -91,6 +99,7 @@ describe('encodingProfile', () => {
     expect(mentions('x-br, gzipfoo', 'gzip')).toBe(false);
     expect(mentions('x-gzip', 'gzip')).toBe(true);
     expect(mentions('*;q=0', 'br')).toBe(true);
-    expect(encodingProfile('gzip, deflate, br, zstd')).toBe(encodingProfile('br;q=1, gzip'));
+    expect(encodingProfile('gzip, deflate, br, x-zstd')).toBe(encodingProfile('br;q=1, gzip'));
+    expect(encodingProfile('gzip, br, zstd')).not.toBe(encodingProfile('br, gzip'));
   });
 });

@@ -29,7 +29,8 @@ describe('cacheKey', () => {
   it('keys Accept-Encoding by what negotiation reads of it, not by its bytes', () => {
     const key = (ae: string): string | null => cacheKey('/a', ['accept-encoding'], [ae], plain);
     expect(key('gzip, br')).toBe(key('br,gzip'));
-    expect(key('gzip, deflate, br, zstd')).toBe(key('br, gzip, x-unknown-1'));
+    expect(key('gzip, deflate, br, x-zstd')).toBe(key('br, gzip, x-unknown-1'));
+    expect(key('gzip, br, zstd')).not.toBe(key('br, gzip'));
     expect(key(`gzip, x-${'e'.repeat(5000)}`)).toBe(key('gzip'));
     expect(key('gzip')).not.toBe(key('br'));
     expect(key('gzip;q=0.5, br')).not.toBe(key('gzip, br'));
