@@ -1,7 +1,7 @@
 // `npm run fleet-check` (as root): three PWS hosts behind HAProxy, each in a network namespace
 // (scripts/fleet.ts), under both kinds of client at once, while
-//   (a) a deploy rolls host by host (SIGHUP each; LAME_DUCK_MS takes it out of rotation first),
-//   (b) one host is stopped for good (SIGTERM),
+//   (a) a deploy rolls host by host (SIGHUP each: the host keeps listening, so it stays in rotation),
+//   (b) one host is stopped for good (SIGTERM: LAME_DUCK_MS takes it out of rotation first),
 //   (c) every process of another host is SIGKILLed,
 // with HAProxy's retries off for (a) and (b). Prints what the clients saw in each phase.
 

@@ -139,7 +139,8 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
 
   const reuseMode = raw('REUSE_PORT');
   if (reuseMode !== 'auto' && reuseMode !== 'on' && reuseMode !== 'off') throw new ConfigError('REUSE_PORT', reuseMode, 'expected auto, on or off');
-  const reusePort = resolveReusePort(reuseMode, runtimeHasReusePort(), migrateSetting());
+  const port = int('PORT', 0, 65535, 'expected a port number from 0 to 65535');
+  const reusePort = resolveReusePort(reuseMode, runtimeHasReusePort(), migrateSetting(), port);
   if (typeof reusePort === 'string') throw new ConfigError('REUSE_PORT', reuseMode, reusePort);
 
   const staticDir = path.resolve(cwd, raw('STATIC_DIR'));
@@ -266,7 +267,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
   if (proxyProtocol && tlsFiles !== null) fail('PROXY_PROTOCOL', 'is for plain HTTP behind a balancer; with TLS_CERT, terminate TLS at the balancer instead');
 
   return Object.freeze({
-    port: int('PORT', 0, 65535, 'expected a port number from 0 to 65535'),
+    port,
     host: host === '' ? undefined : host,
     staticDir,
     workers,

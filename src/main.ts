@@ -28,7 +28,8 @@ function primaryFlags(): { kind: 'run' | 'bounds' | 'check'; env: Record<string,
   return cli;
 }
 
-function configOrExit(flags: Record<string, string>, fromFlag: Record<string, string>): Config {
+/** The configuration, or null once the reason it is bad has been printed and the exit is under way. */
+function configOrExit(flags: Record<string, string>, fromFlag: Record<string, string>): Config | null {
   try {
     return loadConfig({ ...process.env, ...flags });
   } catch (err) {
@@ -40,23 +41,37 @@ function configOrExit(flags: Record<string, string>, fromFlag: Record<string, st
       process.exit(2);
     }
     process.stderr.write(`pws: ${err.message}\n`);
-    process.exit(1);
+    exitSoon(1);
+    return null;
   }
+}
+
+/**
+ * Exits once what was written has had a chance to leave: under pm2 a worker's stderr travels
+ * over the IPC channel, and exiting at once loses the one line that says what is wrong.
+ */
+function exitSoon(code: number): void {
+  if (process.send === undefined) process.exit(code);
+  process.exitCode = code;
+  setTimeout(() => process.exit(code), 250);
 }
 
 if (cluster.isPrimary) {
   const { kind, env, fromFlag } = primaryFlags();
   const config = configOrExit(env, fromFlag);
-  if (kind === 'check') {
+  if (config === null) {
+    // The reason is printed; the process is exiting.
+  } else if (kind === 'check') {
     process.stdout.write(`${checkReport(config)}\n`);
     process.exit(0);
-  }
-  if (kind === 'bounds') {
+  } else if (kind === 'bounds') {
     process.stdout.write(`Memory bounds at these settings (docs/memory.md explains them):\n\n${boundsTable(config)}\n`);
     process.exit(0);
+  } else {
+    // Workers read the same settings: the flags travel as environment variables.
+    runPrimary(config, env);
   }
-  // Workers read the same settings: the flags travel as environment variables.
-  runPrimary(config, env);
 } else {
-  runWorker(configOrExit({}, {}));
+  const config = configOrExit({}, {});
+  if (config !== null) runWorker(config);
 }

@@ -30,7 +30,8 @@ export const VARIABLES: readonly Variable[] = [
   {
     name: 'LAME_DUCK_MS',
     fallback: '0',
-    meaning: 'behind a load balancer: on stop or reload, HEALTH_PATH says 503 and PWS keeps serving this long before it drains',
+    meaning:
+      'behind a load balancer: on a stop (SIGTERM, SIGINT, pm2 stop or reload), HEALTH_PATH says 503 and PWS keeps serving this long before it drains; a SIGHUP rolling restart does not wait',
   },
   { name: 'CACHE_CONTROL', fallback: 'public, max-age=0', meaning: 'Cache-Control of file responses' },
   { name: 'IMMUTABLE_PATTERN', fallback: '', meaning: 'glob (or /regex/) of hashed assets cached for a year as immutable' },

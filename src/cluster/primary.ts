@@ -35,7 +35,20 @@ export function backoffDelay(recentCrashes: number): number {
   return Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** (recentCrashes - 2));
 }
 
-export function runPrimary(config: Config, workerEnv: Record<string, string> = {}): void {
+/**
+ * Why a reload cannot apply `next` over `now`, or null: the listening socket is the primary's
+ * and outlives reloads, so where it listens changes only with a restart.
+ */
+export function reloadBlocker(now: Config, next: Config): string | null {
+  const changed = (name: string, a: string | number | boolean | undefined, b: typeof a): string | null =>
+    a === b ? null : `${name} changed (${String(a ?? '')} → ${String(b ?? '')})`;
+  const why = changed('PORT', now.port, next.port) ?? changed('HOST', now.host, next.host) ?? changed('REUSE_PORT', now.reusePort, next.reusePort);
+  return why === null ? null : `${why}; a reload keeps the listening socket: restart PWS to change it`;
+}
+
+export function runPrimary(startConfig: Config, workerEnv: Record<string, string> = {}): void {
+  /** The configuration now in force: replaced by each reload that goes through. */
+  let config = startConfig;
   // Workers accept on the shared socket themselves (SCHED_NONE) unless the operator chose
   // otherwise with Node's own NODE_CLUSTER_SCHED_POLICY. Round-robin makes the primary accept
   // every connection and pass it over IPC: slower for new connections, and under descriptor
@@ -64,6 +77,12 @@ export function runPrimary(config: Config, workerEnv: Record<string, string> = {
       const msg = workerMessage(raw);
       if (msg?.type === 'pws:listening') worker.emit('pws-listening', msg.port);
       if (msg?.type === 'pws:listen-error') {
+        // A replacement that cannot listen ends the reload, not the server.
+        if (probation.has(worker)) {
+          log.error(`replacement worker cannot listen: ${msg.message}`);
+          worker.process.kill('SIGKILL');
+          return;
+        }
         process.stderr.write(`pws: ${msg.message}\n`);
         for (const w of Object.values(cluster.workers ?? {})) w?.process.kill('SIGKILL');
         process.exit(1);
@@ -95,12 +114,15 @@ export function runPrimary(config: Config, workerEnv: Record<string, string> = {
     lastCrash = now;
     const delay = backoffDelay(crashes);
     log.error(`worker ${worker.process.pid} died (${signal ? `signal ${signal}` : `exit code ${code}`}); replacing it in ${delay} ms`);
+    // Only if still short of WORKERS: a rolling restart may have started one meanwhile.
     setTimeout(() => {
-      if (!stopping) fork();
+      if (!stopping && serving().length < config.workers) fork();
     }, delay);
   });
 
   const liveWorkers = (): Worker[] => Object.values(cluster.workers ?? {}).filter((w): w is Worker => w !== undefined && !w.isDead());
+  /** Live workers not asked to stop. */
+  const serving = (): Worker[] => liveWorkers().filter((w) => !retiring.has(w));
 
   /**
    * Asks a worker to stop (SHUTDOWN: lame duck, then drain) or to drain at once (DRAIN); kills it
@@ -108,8 +130,17 @@ export function runPrimary(config: Config, workerEnv: Record<string, string> = {
    */
   const retire = (worker: Worker, how: typeof SHUTDOWN | typeof DRAIN = SHUTDOWN): Promise<void> =>
     new Promise((resolve) => {
+      // Already gone (it crashed meanwhile): there is nothing to wait for, and no exit to come.
+      if (worker.isDead()) {
+        resolve();
+        return;
+      }
       retiring.add(worker);
-      const kill = setTimeout(() => worker.process.kill('SIGKILL'), config.lameDuckMs + config.shutdownTimeoutMs + KILL_GRACE_MS);
+      const deadline = (how === SHUTDOWN ? config.lameDuckMs : 0) + config.shutdownTimeoutMs + KILL_GRACE_MS;
+      const kill = setTimeout(() => {
+        log.warn(`worker ${worker.process.pid} still running ${deadline} ms after it was asked to stop; killing it`);
+        worker.process.kill('SIGKILL');
+      }, deadline);
       worker.once('exit', () => {
         clearTimeout(kill);
         resolve();
@@ -118,45 +149,76 @@ export function runPrimary(config: Config, workerEnv: Record<string, string> = {
       else worker.process.kill('SIGTERM');
     });
 
-  /** Rolling restart: one worker at a time, the replacement listening before the old one drains. */
+  /**
+   * Rolling restart: one worker at a time, the replacement listening before the old one drains;
+   * then workers are added or retired to match a changed WORKERS.
+   */
   const reload = async (): Promise<void> => {
+    if (stopping) return;
     if (reloading) {
       reloadQueued = true;
       return;
     }
     // The replacements read the configuration afresh (.env, site files): a broken one is refused
     // here, while the old workers keep serving, rather than in a crash loop of new workers.
+    let next: Config;
     try {
-      loadConfig({ ...process.env, ...workerEnv });
+      next = loadConfig({ ...process.env, ...workerEnv });
     } catch (err) {
       if (!(err instanceof ConfigError)) throw err;
       log.error(`reload refused, the workers keep serving: ${err.message}`);
       return;
     }
+    const blocker = reloadBlocker(config, next);
+    if (blocker !== null) {
+      log.error(`reload refused, the workers keep serving: ${blocker}`);
+      return;
+    }
+    config = next;
     reloading = true;
     log.info('rolling restart started');
-    for (const old of liveWorkers().filter((w) => !retiring.has(w))) {
-      if (stopping) break;
-      const fresh = fork();
-      probation.add(fresh);
-      const ok = await new Promise<boolean>((resolve) => {
-        fresh.once('pws-listening', () => resolve(true));
-        fresh.once('exit', () => resolve(false));
-      });
-      probation.delete(fresh);
-      if (!ok) {
-        log.error('replacement worker failed to start; rolling restart stopped, old workers keep serving');
-        break;
-      }
-      // Like pm2, wait for the old worker to finish draining before the next: never more than
-      // N + 1 processes, at the price of a reload taking up to N drain deadlines.
-      await retire(old, DRAIN);
+    try {
+      await roll();
+    } finally {
+      reloading = false;
     }
-    reloading = false;
-    log.info('rolling restart finished');
-    if (reloadQueued) {
+    log.info(stopping ? 'rolling restart ended by the shutdown' : 'rolling restart finished');
+    if (reloadQueued && !stopping) {
       reloadQueued = false;
       void reload();
+    }
+  };
+
+  /** Forks a replacement and waits until it listens; false if it died first. */
+  const startReplacement = async (): Promise<boolean> => {
+    const fresh = fork();
+    probation.add(fresh);
+    const ok = await new Promise<boolean>((resolve) => {
+      fresh.once('pws-listening', () => resolve(true));
+      fresh.once('exit', () => resolve(false));
+    });
+    probation.delete(fresh);
+    if (!ok) log.error('replacement worker failed to start; rolling restart stopped, old workers keep serving');
+    return ok;
+  };
+
+  const roll = async (): Promise<void> => {
+    const old = serving();
+    for (const [i, worker] of old.entries()) {
+      if (stopping) return;
+      // Beyond the new WORKERS: retired without a replacement.
+      if (i >= config.workers) {
+        await retire(worker, DRAIN);
+        continue;
+      }
+      if (!(await startReplacement())) return;
+      // Like pm2, wait for the old worker to finish draining before the next: never more than
+      // N + 1 processes, at the price of a reload taking up to N drain deadlines.
+      await retire(worker, DRAIN);
+    }
+    // A larger WORKERS (or workers lost meanwhile): start the missing ones.
+    while (!stopping && serving().length < config.workers) {
+      if (!(await startReplacement())) return;
     }
   };
 

@@ -32,10 +32,12 @@ export function migrateSetting(file = '/proc/sys/net/ipv4/tcp_migrate_req'): str
  * REUSE_PORT resolved: `on` and `off` as said, `auto` on where the runtime has it and the kernel
  * migrates queued connections. Returns an error message for `on` where the runtime lacks it.
  */
-export function resolveReusePort(mode: 'auto' | 'on' | 'off', hasIt: boolean, migrate: string | null): boolean | string {
+export function resolveReusePort(mode: 'auto' | 'on' | 'off', hasIt: boolean, migrate: string | null, port: number): boolean | string {
   if (mode === 'off') return false;
+  // Port 0 gives each worker's own socket a port of its own: they would not share one.
+  if (mode === 'on' && port === 0) return 'needs a fixed PORT (with PORT=0 each worker would get a port of its own)';
   if (mode === 'on') return hasIt ? true : `Node ${process.versions.node} cannot listen with SO_REUSEPORT (22.12 or later can)`;
-  return hasIt && migrate === '1';
+  return hasIt && migrate === '1' && port !== 0;
 }
 
 /**

@@ -50,6 +50,17 @@ export function runWorker(config: Config): void {
   const pws = createPwsServer(config);
   const servers: HttpServer[] = [pws];
   let port = config.port;
+  let mainListening = (): void => undefined;
+  let redirectListening = (): void => undefined;
+  const mainListens = new Promise<void>((resolve) => (mainListening = resolve));
+  const redirectListens = new Promise<void>((resolve) => (redirectListening = resolve));
+  let failed = false;
+  const listenFailed = (message: string): void => {
+    if (failed) return;
+    failed = true;
+    if (!process.send) log.error(message);
+    tellPrimary({ type: 'pws:listen-error', message }, () => process.exit(1));
+  };
   if (config.httpRedirectPort !== null) {
     // As on the main port: the health probe first, then the method policy; OPTIONS is redirected
     // like GET (a preflight is answered over HTTPS only).
@@ -64,11 +75,27 @@ export function runWorker(config: Config): void {
       ),
     );
     const redirect = createHttpServer({ ...config, accessLog: 'off' }, handler, true);
+    const redirectPort = config.httpRedirectPort;
+    // Like the main port: a redirect port that cannot be had is a start-up failure, not a log line.
+    let redirectUp = false;
     redirect.server.on('error', (err: NodeJS.ErrnoException) => {
-      log.error(`HTTP_REDIRECT_PORT ${config.httpRedirectPort}: ${err.code ?? err.message}`);
+      if (redirectUp) {
+        log.warn(`HTTP_REDIRECT_PORT ${redirectPort}: ${err.code ?? err.message}; still serving`);
+        return;
+      }
+      listenFailed(
+        err.code === 'EADDRINUSE'
+          ? `HTTP_REDIRECT_PORT ${redirectPort} is already in use; choose another (or leave HTTP_REDIRECT_PORT empty)`
+          : `cannot listen on HTTP_REDIRECT_PORT ${redirectPort}: ${err.message}`,
+      );
     });
-    redirect.server.listen(listenOn(config.httpRedirectPort, config));
+    redirect.server.listen(listenOn(redirectPort, config), () => {
+      redirectUp = true;
+      redirectListening();
+    });
     servers.push(redirect);
+  } else {
+    redirectListening();
   }
   const open = (): number => servers.reduce((n, s) => n + s.open(), 0);
   let stopping = false;
@@ -86,17 +113,21 @@ export function runWorker(config: Config): void {
       }
       return;
     }
-    const message =
+    listenFailed(
       err.code === 'EADDRINUSE'
         ? `port ${config.port} is already in use; choose another with --port <n> (or PORT=<n>)`
-        : `cannot listen on ${config.host ?? '*'}:${config.port}: ${err.message}`;
-    if (!process.send) log.error(message);
-    tellPrimary({ type: 'pws:listen-error', message }, () => process.exit(1));
+        : `cannot listen on ${config.host ?? '*'}:${config.port}: ${err.message}`,
+    );
   });
   pws.server.listen(listenOn(config.port, config), () => {
     listening = true;
     port = (pws.server.address() as { port: number }).port;
     warnAboutScheduling(config, pws.server);
+    mainListening();
+  });
+  // Listening is reported once every server of the worker listens: a replacement in a rolling
+  // restart counts as started only then.
+  void Promise.all([mainListens, redirectListens]).then(() => {
     tellPrimary({ type: 'pws:listening', port });
     // pm2's wait_ready: this instance is online only now that it can serve.
     process.send?.('ready');

@@ -49,6 +49,8 @@ export interface ConnectionContext extends H2Context {
   trusted: TrustedProxies | null;
   /** PROXY_PROTOCOL: every connection (from a trusted proxy) starts with a PROXY header. */
   proxyProtocol: boolean;
+  /** Connections closed for want of a PROXY header, and when that was last logged. */
+  badProxyHeaders: { count: number; lastWarning: number };
 }
 
 export class Connection {

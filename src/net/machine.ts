@@ -11,6 +11,7 @@
 // So a client that pipelines requests and never reads holds at most that queue plus one reply.
 
 import type net from 'node:net';
+import { log } from '../log';
 import { LF } from '../http/chars';
 import { ChunkedDecoder } from '../http/chunked';
 import { E } from '../http/errors';
@@ -75,6 +76,22 @@ function receive(conn: Connection, chunk: Buffer): void {
 }
 
 /**
+ * A balancer's connection without its PROXY header: closed unanswered (its peer is a balancer,
+ * which gets no HTTP error it could relay), and said once a minute, since it usually means the
+ * balancer is not configured to send one (HAProxy: send-proxy-v2, on its checks too).
+ */
+export function noProxyHeader(conn: Connection, what: string): void {
+  const seen = conn.ctx.badProxyHeaders;
+  seen.count++;
+  const now = Date.now();
+  if (now - seen.lastWarning >= 60_000) {
+    seen.lastWarning = now;
+    log.warn(`PROXY_PROTOCOL: a connection from ${conn.socket.remoteAddress ?? '?'} ${what}; closed (${seen.count} so far)`);
+  }
+  conn.socket.destroy();
+}
+
+/**
  * PROXY_PROTOCOL: takes the header off the front of `pending` and notes the client it names.
  * Returns false while it is incomplete; a connection without a valid one is closed unanswered
  * (its peer is a balancer, which gets no HTTP error it could relay).
@@ -90,7 +107,7 @@ function readProxyHeader(conn: Connection): boolean {
     return false;
   }
   if (typeof r === 'number') {
-    conn.socket.destroy();
+    noProxyHeader(conn, 'did not start with a valid PROXY header');
     return false;
   }
   conn.awaitingProxy = false;
@@ -103,6 +120,11 @@ function readProxyHeader(conn: Connection): boolean {
 function onEnd(this: ConnSocket): void {
   const conn = this[kConn];
   conn.peerEnded = true;
+  // What came before the FIN was not a PROXY header, so it is not HTTP either: no answer.
+  if (conn.awaitingProxy) {
+    noProxyHeader(conn, 'closed before a complete PROXY header');
+    return;
+  }
   if (conn.state === READ_HEAD || conn.state === READ_BODY) advance(conn);
   if (conn.state === CLOSING) conn.socket.destroy();
 }

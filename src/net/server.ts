@@ -11,7 +11,7 @@ import { responseHead } from '../http/head';
 import { log } from '../log';
 import { type ConnectionContext, type Connection, BACKED_UP, CLOSING, READ_BODY, READ_HEAD, RESPONDING } from './connection';
 import { isTrusted } from './client-address';
-import { accept, closeNow } from './machine';
+import { accept, closeNow, noProxyHeader } from './machine';
 import { dispatcher, fail } from './dispatch';
 import { acceptH2 } from './h2';
 
@@ -73,6 +73,7 @@ export function createHttpServer(config: Config, handle: Handler, plain = false)
     sendTimeoutMs: config.sendTimeoutMs,
     trusted: config.trustedProxies,
     proxyProtocol: config.proxyProtocol,
+    badProxyHeaders: { count: 0, lastWarning: 0 },
   };
 
   let refused = 0;
@@ -172,7 +173,9 @@ export function sweep(ctx: ConnectionContext, config: Config, now: number): void
     switch (conn.state) {
       case READ_HEAD:
         if (conn.headStarted) {
-          if (age > config.headersTimeoutMs) fail(conn, E.HEADERS_TIMEOUT);
+          if (age <= config.headersTimeoutMs) break;
+          if (conn.awaitingProxy) noProxyHeader(conn, 'sent no complete PROXY header in HEADERS_TIMEOUT_MS');
+          else fail(conn, E.HEADERS_TIMEOUT);
         } else if (age > config.keepAliveTimeoutMs || (ctx.drainingSince !== 0 && idleInDrain(conn, now))) {
           closeNow(conn);
         }

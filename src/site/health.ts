@@ -6,7 +6,7 @@ import type { Reply } from '../contract/reply';
 import type { Handler } from '../contract/request';
 
 const OK: Reply = { status: 200, headers: { contentType: 'text/plain; charset=utf-8', cacheControl: 'no-store' }, body: Buffer.from('ok\n') };
-const DRAINING: Reply = { status: 503, headers: { contentType: 'text/plain; charset=utf-8', cacheControl: 'no-store' }, body: Buffer.from('draining\n') };
+const RETIRING: Reply = { status: 503, headers: { contentType: 'text/plain; charset=utf-8', cacheControl: 'no-store' }, body: Buffer.from('retiring\n') };
 
 /** The path of an origin-form target, without its query. */
 function targetPath(target: string): string {
@@ -18,7 +18,7 @@ function targetPath(target: string): string {
 export function withHealth(path: string | null, isRetiring: () => boolean, next: Handler): Handler {
   if (path === null) return next;
   return (req) => {
-    if ((req.method === 'GET' || req.method === 'HEAD') && targetPath(req.target) === path) return isRetiring() ? DRAINING : OK;
+    if ((req.method === 'GET' || req.method === 'HEAD') && targetPath(req.target) === path) return isRetiring() ? RETIRING : OK;
     return next(req);
   };
 }

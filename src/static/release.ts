@@ -41,14 +41,31 @@ export function followReleases(staticDir: string, validateMs: number, open: (roo
       lastError = why;
       return;
     }
-    lastError = '';
-    if (real === release.site.rootReal) return;
-    try {
-      release = open(real);
-    } catch (err) {
-      log.warn(`STATIC_DIR ${staticDir} now points to ${real}, which cannot be served (${(err as Error).message}); still serving the previous release`);
+    if (real === release.site.rootReal) {
+      lastError = '';
       return;
     }
+    // Only a folder can be a release (as at start-up): a link swapped to a file, say, is a
+    // deploy mistake, and the site it replaced is still there to serve.
+    let why: string | null = null;
+    try {
+      if (!fs.statSync(real).isDirectory()) why = 'not a folder';
+    } catch (err) {
+      why = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+    }
+    if (why === null) {
+      try {
+        release = open(real);
+      } catch (err) {
+        why = (err as Error).message;
+      }
+    }
+    if (why !== null) {
+      if (`${real}:${why}` !== lastError) log.warn(`STATIC_DIR ${staticDir} now points to ${real}, which cannot be served (${why}); still serving ${release.site.rootReal}`);
+      lastError = `${real}:${why}`;
+      return;
+    }
+    lastError = '';
     log.info(`STATIC_DIR ${staticDir} now points to ${real}: serving it`);
   };
   return {

@@ -5,7 +5,8 @@
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from '@jest/globals';
+import { log } from '../../src/log';
+import { afterEach, jest, describe, expect, it } from '@jest/globals';
 import { startInProcess, type InProcess } from '../helpers/in-process';
 import { exchange } from '../helpers/raw';
 import { makeSite, tempDir } from '../helpers/server';
@@ -80,6 +81,29 @@ describe('PROXY_PROTOCOL=on', () => {
     const { s, logged } = await start({ TRUSTED_PROXIES: '127.0.0.1', PROXY_PROTOCOL: 'on' });
     expect(await raw(s.port, [Buffer.from(GET)])).toBe('');
     expect(await raw(s.port, [Buffer.from(`PROXY TCP4 1.2.3 4.5.6.7 1 2\r\n${GET}`)])).toBe('');
+    expect(await logged()).toEqual([]);
+  });
+
+  it('answers no HTTP to a partial header, whether the peer then closes its side or stalls', async () => {
+    const { s, logged } = await start({ TRUSTED_PROXIES: '127.0.0.1', PROXY_PROTOCOL: 'on', HEADERS_TIMEOUT_MS: '300' });
+    const warn = jest.spyOn(log, 'warn').mockImplementation(() => undefined);
+    try {
+      const halfClosed = await new Promise<string>((resolve) => {
+        const c = net.connect(s.port, '127.0.0.1', () => c.end('PROXY TCP4 1.2.3.4 5.6'));
+        let got = '';
+        c.on('data', (d: Buffer) => (got += d.toString('latin1')));
+        c.on('error', () => undefined);
+        c.on('close', () => resolve(got));
+      });
+      expect(halfClosed).toBe('');
+      expect(await raw(s.port, [Buffer.from('PROXY TCP4 1.2.3.4 5.6')])).toBe('');
+      // The operator hears of it (once a minute): the balancer is probably not sending headers.
+      expect(warn).toHaveBeenCalledWith(
+        expect.stringMatching(/^PROXY_PROTOCOL: a connection from 127\.0\.0\.1 closed before a complete PROXY header; closed \(\d+ so far\)$/),
+      );
+    } finally {
+      warn.mockRestore();
+    }
     expect(await logged()).toEqual([]);
   });
 

@@ -34,7 +34,8 @@ export interface Running {
 
 export interface StartOptions {
   staticDir: string;
-  workers?: number;
+  /** WORKERS (2 by default); null leaves it to the .env file. */
+  workers?: number | null;
   env?: Record<string, string>;
   /** Working directory; a fresh empty one by default, so no stray .env is read. */
   cwd?: string;
@@ -60,7 +61,13 @@ export function startServer(opts: StartOptions): Promise<Running> {
   const cwd = opts.cwd ?? tempDir('pws-cwd-');
   const proc = spawn(process.execPath, [opts.main ?? MAIN], {
     cwd,
-    env: childEnv({ PORT: '0', HOST: '127.0.0.1', WORKERS: String(opts.workers ?? 2), STATIC_DIR: opts.staticDir, ...opts.env }),
+    env: childEnv({
+      PORT: '0',
+      HOST: '127.0.0.1',
+      ...(opts.workers === null ? {} : { WORKERS: String(opts.workers ?? 2) }),
+      STATIC_DIR: opts.staticDir,
+      ...opts.env,
+    }),
     stdio: ['ignore', 'pipe', 'pipe'],
     ...(opts.uid === undefined ? {} : { uid: opts.uid, gid: opts.uid }),
   });

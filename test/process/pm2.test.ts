@@ -155,17 +155,42 @@ describe('pm2', () => {
     expect(err.filter((l) => l.includes(SCHEDULING_WARNING))).toEqual([]);
   });
 
+  it('says in pm2 logs why a worker refuses its configuration', async () => {
+    // An app started by name, not from the ecosystem file (which would refuse the configuration
+    // itself), once: the one worker reads a bad value and exits with the reason.
+    const bad = await run(process.execPath, [PM2, 'start', 'dist/main.js', '--name', 'bad', '-i', '1', '--no-autorestart', '--merge-logs'], {
+      ...env,
+      TRUSTED_PROXIES: 'nope',
+    });
+    expect(bad.code).toBe(0);
+    const errLog = path.join(pm2Home, 'logs', 'bad-error.log');
+    await waitFor(
+      'the reason in bad-error.log',
+      () => fs.existsSync(errLog) && fs.readFileSync(errLog, 'utf8').includes('pws: TRUSTED_PROXIES="nope" is invalid'),
+      20_000,
+    );
+    expect((await pm2('delete', 'bad')).code).toBe(0);
+  });
+
   it('stops and deletes', async () => {
     expect((await pm2('stop', 'pws')).code).toBe(0);
-    const refused = await new Promise<boolean>((resolve) => {
-      const c = net.connect(port, '127.0.0.1');
-      c.on('error', () => resolve(true));
-      c.on('connect', () => {
-        c.destroy();
-        resolve(false);
+    const refused = (): Promise<boolean> =>
+      new Promise<boolean>((resolve) => {
+        const c = net.connect(port, '127.0.0.1');
+        c.on('error', () => resolve(true));
+        c.on('connect', () => {
+          c.destroy();
+          resolve(false);
+        });
       });
-    });
-    expect(refused).toBe(true);
+    // pm2's daemon holds the shared listening socket and closes it once the last instance is gone,
+    // a moment after `pm2 stop` returns.
+    let closed = false;
+    for (let i = 0; i < 50 && !closed; i++) {
+      closed = await refused();
+      if (!closed) await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(closed).toBe(true);
     expect((await pm2('delete', 'pws')).code).toBe(0);
   });
 });

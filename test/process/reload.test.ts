@@ -8,7 +8,8 @@ import net from 'node:net';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { get } from '../helpers/raw';
-import { makeSite, type Running, startServer, tempDir, waitFor, workerPids } from '../helpers/server';
+import https from 'node:https';
+import { makeSite, type Running, selfSignedCert, startServer, tempDir, waitFor, workerPids } from '../helpers/server';
 
 const root = makeSite({ 'index.html': '<h1>home</h1>' });
 
@@ -19,6 +20,18 @@ afterEach(async () => {
 });
 
 const countLines = (text: string, needle: string): number => text.split(needle).length - 1;
+
+/** The status of GET / over TLS (self-signed) on 127.0.0.1:`port`. */
+function httpsStatus(port: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    https
+      .get({ host: '127.0.0.1', port, path: '/', rejectUnauthorized: false, agent: false }, (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      })
+      .on('error', reject);
+  });
+}
 
 /** The status of GET `target` on a new connection, or the error code when there is no answer. */
 function statusOf(port: number, target: string): Promise<number | string> {
@@ -53,6 +66,53 @@ describe('a reload on a broken configuration', () => {
     await waitFor('the reload', () => s.output().stdout.includes('rolling restart finished'), 20_000);
     await waitFor('old workers gone', () => workerPids(s.proc.pid ?? -1).every((pid) => !before.includes(pid)), 15_000);
     expect((await get(s.port, '/')).headers['cache-control']).toBe('no-store');
+  });
+});
+
+describe('a reload that cannot be carried out', () => {
+  it('a replacement that cannot listen stops the reload; the old workers keep serving', async () => {
+    const cwd = tempDir('pws-cwd-');
+    const pem = selfSignedCert();
+    // The replacements' redirect port is taken: they cannot listen.
+    const taken = net.createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    const takenPort = (taken.address() as net.AddressInfo).port;
+    try {
+      fs.writeFileSync(path.join(cwd, '.env'), '');
+      server = await startServer({ staticDir: root, workers: 2, cwd, env: { TLS_CERT: pem.cert, TLS_KEY: pem.key } });
+      const s = server;
+      const before = workerPids(s.proc.pid ?? -1).sort();
+      fs.writeFileSync(path.join(cwd, '.env'), `HTTP_REDIRECT_PORT=${takenPort}\n`);
+      s.proc.kill('SIGHUP');
+      await waitFor('the failed reload', () => s.output().stdout.includes('rolling restart finished'), 20_000);
+      expect(s.output().stderr).toMatch(/replacement worker cannot listen: HTTP_REDIRECT_PORT \d+ is already in use/);
+      expect(s.output().stderr).toContain('rolling restart stopped, old workers keep serving');
+      expect(s.proc.exitCode).toBeNull();
+      expect(workerPids(s.proc.pid ?? -1).sort()).toEqual(before);
+      expect((await httpsStatus(s.port)).toString()).toBe('200');
+    } finally {
+      taken.close();
+    }
+  });
+
+  it('a worker that dies during a rolling restart does not wedge reloads, and WORKERS changes apply', async () => {
+    const cwd = tempDir('pws-cwd-');
+    fs.writeFileSync(path.join(cwd, '.env'), 'WORKERS=2\n');
+    server = await startServer({ staticDir: root, workers: null, cwd });
+    const s = server;
+    const [first, second] = workerPids(s.proc.pid ?? -1).sort();
+    s.proc.kill('SIGHUP');
+    // Kill the worker the rolling restart has not reached yet.
+    await waitFor('the restart to begin', () => s.output().stdout.includes('rolling restart started'), 10_000);
+    process.kill(second ?? first ?? -1, 'SIGKILL');
+    await waitFor('the reload to finish', () => s.output().stdout.includes('rolling restart finished'), 30_000);
+    await waitFor('two workers', () => workerPids(s.proc.pid ?? -1).length === 2, 15_000);
+    // A later reload still runs, and applies a larger WORKERS.
+    fs.writeFileSync(path.join(cwd, '.env'), 'WORKERS=3\n');
+    s.proc.kill('SIGHUP');
+    await waitFor('the second reload', () => countLines(s.output().stdout, 'rolling restart finished') === 2, 30_000);
+    await waitFor('three workers', () => workerPids(s.proc.pid ?? -1).length === 3, 15_000);
+    expect((await get(s.port, '/')).status).toBe(200);
   });
 });
 

@@ -25,19 +25,24 @@ describe('runtimeHasReusePort', () => {
 
 describe('resolveReusePort', () => {
   it('auto: on only with the runtime and tcp_migrate_req=1', () => {
-    expect(resolveReusePort('auto', true, '1')).toBe(true);
-    expect(resolveReusePort('auto', true, '0')).toBe(false);
-    expect(resolveReusePort('auto', true, null)).toBe(false);
-    expect(resolveReusePort('auto', false, '1')).toBe(false);
+    expect(resolveReusePort('auto', true, '1', 9000)).toBe(true);
+    expect(resolveReusePort('auto', true, '0', 9000)).toBe(false);
+    expect(resolveReusePort('auto', true, null, 9000)).toBe(false);
+    expect(resolveReusePort('auto', false, '1', 9000)).toBe(false);
   });
 
   it('on: where the runtime has it, whatever the kernel; an error where it has not', () => {
-    expect(resolveReusePort('on', true, '0')).toBe(true);
-    expect(resolveReusePort('on', false, '1')).toMatch(/cannot listen with SO_REUSEPORT \(22\.12 or later can\)/);
+    expect(resolveReusePort('on', true, '0', 9000)).toBe(true);
+    expect(resolveReusePort('on', false, '1', 9000)).toMatch(/cannot listen with SO_REUSEPORT \(22\.12 or later can\)/);
   });
 
   it('off: never', () => {
-    expect(resolveReusePort('off', true, '1')).toBe(false);
+    expect(resolveReusePort('off', true, '1', 9000)).toBe(false);
+  });
+
+  it('PORT=0: auto is off, on is an error (each worker would get a port of its own)', () => {
+    expect(resolveReusePort('auto', true, '1', 0)).toBe(false);
+    expect(resolveReusePort('on', true, '1', 0)).toMatch(/needs a fixed PORT/);
   });
 });
 

@@ -77,7 +77,25 @@ describe('followReleases', () => {
     repoint(link, two);
     clock.t = 1;
     expect(((releases.handle(REQUEST) as Reply).body as Buffer).toString()).toBe(one);
-    expect(warn).toHaveBeenCalledWith(expect.stringContaining('which cannot be served (unreadable); still serving the previous release'));
+    expect(warn).toHaveBeenCalledWith(expect.stringContaining(`which cannot be served (unreadable); still serving ${one}`));
+    jest.restoreAllMocks();
+  });
+
+  it('keeps the release it has when the link is swapped to a file, and warns once', () => {
+    const { base, link, one } = twoReleases();
+    const file = path.join(base, 'big.bin');
+    fs.writeFileSync(file, 'x');
+    const clock = { t: 0 };
+    const warn = jest.spyOn(log, 'warn').mockImplementation(() => undefined);
+    const r = follow(link, 0, clock);
+    repoint(link, file);
+    for (let i = 0; i < 3; i++) {
+      clock.t += 10;
+      expect(r.handle(REQUEST)).toBe(one);
+    }
+    expect(r.opened).toEqual([one]);
+    expect(warn).toHaveBeenCalledTimes(1);
+    expect(warn).toHaveBeenCalledWith(expect.stringContaining(`now points to ${file}, which cannot be served (not a folder)`));
     jest.restoreAllMocks();
   });
 });
