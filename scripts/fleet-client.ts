@@ -9,9 +9,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import readline from 'node:readline';
-import { LoadClient, type LoadKind, type LoadStats } from './load';
+import { LoadClient, type Http1Kind, type LoadStats } from './load';
 
-export type FleetStats = Record<LoadKind, LoadStats>;
+export type FleetStats = Record<Http1Kind, LoadStats>;
 
 function main(): void {
   const [portArg, siteDir, lanesArg] = process.argv.slice(2);
@@ -25,7 +25,7 @@ function main(): void {
     ['/', fs.readFileSync(path.join(siteDir, 'index.html'))],
     ['/asset.bin', fs.readFileSync(path.join(siteDir, 'asset.bin'))],
   ]);
-  const clients: Record<LoadKind, LoadClient> = {
+  const clients: Record<Http1Kind, LoadClient> = {
     'keep-alive': new LoadClient({ port, lanes, expected, maxMs: 600_000 }).start(),
     'new-connection': new LoadClient({ port, lanes, expected, kind: 'new-connection', maxMs: 600_000 }).start(),
   };

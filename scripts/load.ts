@@ -8,10 +8,17 @@
 //   `Connection: close`, and no retry at all: a browser does not retry a request whose brand-new
 //   connection is reset, so neither does this client.
 //
+// - 'h2' behaves like a browser over HTTP/2 (TLS only): each lane keeps one session and runs
+//   H2_STREAMS requests on it at once; a request the server says it did not process — refused
+//   with REFUSED_STREAM, or above the last stream id of a GOAWAY — is retried on a new session
+//   (RFC 9113 §8.7 allows exactly that); any other end of a stream without its response fails.
+//
 // Anything else — a reset mid-response, a wrong status, a body that differs by one byte, a
-// refused connection — is a failure.
+// refused connection — is a failure. With `tls`, the HTTP/1.1 kinds speak TLS (ALPN http/1.1).
 
+import http2 from 'node:http2';
 import net from 'node:net';
+import tls from 'node:tls';
 
 export interface LoadOptions {
   port: number;
@@ -24,6 +31,8 @@ export interface LoadOptions {
   expected: ReadonlyMap<string, Buffer>;
   /** Hard stop, so the client never runs unbounded (default 120 s). */
   maxMs?: number;
+  /** Connect with TLS (any certificate accepted); 'h2' always does. */
+  tls?: boolean;
 }
 
 export interface LoadStats {
@@ -36,9 +45,15 @@ export interface LoadStats {
   failureTimes: number[];
 }
 
-export type LoadKind = 'keep-alive' | 'new-connection';
+export type LoadKind = 'keep-alive' | 'new-connection' | 'h2';
+/** The HTTP/1.1 kinds, which run with or without TLS. */
+export type Http1Kind = Exclude<LoadKind, 'h2'>;
 
 const REQUEST_TIMEOUT_MS = 10_000;
+/** Requests in flight at once on each HTTP/2 session. */
+export const H2_STREAMS = 4;
+
+type H2Outcome = { kind: 'response'; status: number; body: Buffer } | { kind: 'unprocessed' } | { kind: 'failed'; why: string };
 
 type Outcome = { kind: 'response'; status: number; body: Buffer; close: boolean } | { kind: 'closed'; anyByte: boolean; why: string };
 
@@ -69,6 +84,7 @@ export class LoadClient {
 
   private async lane(): Promise<void> {
     if (this.opts.kind === 'new-connection') return this.freshLane();
+    if (this.opts.kind === 'h2') return this.h2Lane();
     let sock: net.Socket | null = null;
     let reused = false;
     while (!this.stopped) {
@@ -116,6 +132,50 @@ export class LoadClient {
     }
   }
 
+  /** One session at a time, H2_STREAMS requests in flight on it; unprocessed ones go again on the next. */
+  private async h2Lane(): Promise<void> {
+    const again: string[] = [];
+    while (!this.stopped || again.length > 0) {
+      const session = await this.connectH2();
+      if (session === null) continue;
+      let goaway = false;
+      session.once('goaway', () => (goaway = true));
+      const streams = Array.from({ length: H2_STREAMS }, async () => {
+        while ((!this.stopped || again.length > 0) && !goaway && !session.closed && !session.destroyed) {
+          const path = again.shift() ?? this.paths[this.next++ % this.paths.length] ?? '/';
+          const out = await h2Request(session, path);
+          if (out.kind === 'unprocessed') {
+            this.stats.retried++;
+            again.push(path);
+            return;
+          }
+          if (out.kind === 'failed') this.fail(`${path}: ${out.why}`);
+          else this.check(path, out);
+        }
+      });
+      await Promise.all(streams);
+      session.close();
+    }
+  }
+
+  private connectH2(): Promise<http2.ClientHttp2Session | null> {
+    return new Promise((resolve) => {
+      const host = this.opts.host ?? '127.0.0.1';
+      const session = http2.connect(`https://${host}:${this.opts.port}`, { rejectUnauthorized: false, servername: 'localhost' });
+      const onError = (err: Error): void => {
+        this.fail(`connect: ${err.message}`);
+        session.destroy();
+        resolve(null);
+      };
+      session.once('error', onError);
+      session.once('connect', () => {
+        session.off('error', onError);
+        session.on('error', () => undefined);
+        resolve(session);
+      });
+    });
+  }
+
   private check(path: string, out: { status: number; body: Buffer }): void {
     const want = this.opts.expected.get(path);
     if (out.status !== 200 || want === undefined || !out.body.equals(want)) {
@@ -127,14 +187,18 @@ export class LoadClient {
 
   private connect(): Promise<net.Socket | null> {
     return new Promise((resolve) => {
-      const s = net.connect({ port: this.opts.port, host: this.opts.host ?? '127.0.0.1' });
+      const where = { port: this.opts.port, host: this.opts.host ?? '127.0.0.1' };
+      const s =
+        this.opts.tls === true
+          ? tls.connect({ ...where, rejectUnauthorized: false, servername: 'localhost', ALPNProtocols: ['http/1.1'] })
+          : net.connect(where);
       s.setNoDelay(true);
       const onError = (err: Error): void => {
         this.fail(`connect: ${err.message}`);
         resolve(null);
       };
       s.once('error', onError);
-      s.once('connect', () => {
+      s.once(this.opts.tls === true ? 'secureConnect' : 'connect', () => {
         s.off('error', onError);
         s.on('error', () => undefined);
         resolve(s);
@@ -182,5 +246,39 @@ function request(sock: net.Socket, path: string, close = false): Promise<Outcome
     sock.once('close', onClose);
     sock.once('end', onClose);
     sock.write(`GET ${path} HTTP/1.1\r\nHost: load\r\n${close ? 'Connection: close\r\n' : ''}\r\n`);
+  });
+}
+
+/**
+ * One GET on `session`: its response, 'unprocessed' when the server says it never handled it
+ * (REFUSED_STREAM, or beyond a GOAWAY's last stream; or the session had already received a
+ * GOAWAY, so nothing was sent), or a failure.
+ */
+function h2Request(session: http2.ClientHttp2Session, path: string): Promise<H2Outcome> {
+  return new Promise((resolve) => {
+    let stream: http2.ClientHttp2Stream;
+    try {
+      stream = session.request({ ':path': path }, { endStream: true });
+    } catch {
+      resolve({ kind: 'unprocessed' });
+      return;
+    }
+    let status = 0;
+    const chunks: Buffer[] = [];
+    let ended = false;
+    const timer = setTimeout(() => {
+      stream.close(http2.constants.NGHTTP2_CANCEL);
+      resolve({ kind: 'failed', why: `no response in ${REQUEST_TIMEOUT_MS} ms` });
+    }, REQUEST_TIMEOUT_MS);
+    stream.on('response', (h) => (status = Number(h[':status'])));
+    stream.on('data', (d: Buffer) => chunks.push(d));
+    stream.on('end', () => (ended = true));
+    stream.on('error', () => undefined);
+    stream.on('close', () => {
+      clearTimeout(timer);
+      if (ended) resolve({ kind: 'response', status, body: Buffer.concat(chunks) });
+      else if (stream.rstCode === http2.constants.NGHTTP2_REFUSED_STREAM && status === 0) resolve({ kind: 'unprocessed' });
+      else resolve({ kind: 'failed', why: `stream closed (code ${stream.rstCode})${status === 0 ? ' before its response' : ' mid-response'}` });
+    });
   });
 }

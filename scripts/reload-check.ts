@@ -2,9 +2,10 @@
 // loopback port (our own primary, then pm2 with a private PM2_HOME under each cluster scheduling
 // policy), keeps it under load from both kinds of client at once — keep-alive lanes that retry
 // only what RFC 9112 §9.3.1 allows, and new-connection-per-request lanes that never retry — performs
-// three rolling restarts each way, and prints what each kind of client saw.
+// three rolling restarts each way, and prints what each kind of client saw. Our own primary runs
+// once more with TLS, where an HTTP/2 client (several streams per session) joins the two others.
 
-import { execFile, spawn } from 'node:child_process';
+import { execFile, execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -13,10 +14,10 @@ import { freePort, MAIN, REPO, sleep, waitUntilServing } from './measure';
 
 const PM2 = path.join(REPO, 'node_modules', 'pm2', 'bin', 'pm2');
 const ROUNDS = 3;
-const LANES: Record<LoadKind, number> = { 'keep-alive': 4, 'new-connection': 6 };
+const LANES: Record<LoadKind, number> = { 'keep-alive': 4, 'new-connection': 6, h2: 3 };
 
-type Site = { dir: string; expected: Map<string, Buffer> };
-type Results = Record<LoadKind, LoadStats>;
+type Site = { dir: string; expected: Map<string, Buffer>; cert: string; key: string };
+type Results = Partial<Record<LoadKind, LoadStats>>;
 
 function makeSite(): Site {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pws-reload-check-'));
@@ -24,8 +25,33 @@ function makeSite(): Site {
   const asset = Buffer.alloc(256 * 1024, 'a');
   fs.writeFileSync(path.join(dir, 'index.html'), index);
   fs.writeFileSync(path.join(dir, 'asset.bin'), asset);
+  const cert = path.join(dir, 'cert.pem');
+  const key = path.join(dir, 'key.pem');
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:prime256v1',
+      '-nodes',
+      '-days',
+      '1',
+      '-subj',
+      '/CN=localhost',
+      '-keyout',
+      key,
+      '-out',
+      cert,
+    ],
+    { stdio: 'ignore' },
+  );
   return {
     dir,
+    cert,
+    key,
     expected: new Map([
       ['/', index],
       ['/asset.bin', asset],
@@ -33,23 +59,25 @@ function makeSite(): Site {
   };
 }
 
-/** Runs both kinds of client against `port` while `reloads` runs, and what each saw. */
-async function underLoad(port: number, site: Site, reloads: () => Promise<void>): Promise<Results> {
-  const clients = (Object.keys(LANES) as LoadKind[]).map((kind) => new LoadClient({ port, kind, lanes: LANES[kind], expected: site.expected }).start());
+/** Runs every kind of client the server speaks against `port` while `reloads` runs, and what each saw. */
+async function underLoad(port: number, site: Site, withTls: boolean, reloads: () => Promise<void>): Promise<Results> {
+  const kinds: LoadKind[] = withTls ? ['keep-alive', 'new-connection', 'h2'] : ['keep-alive', 'new-connection'];
+  const clients = kinds.map((kind) => new LoadClient({ port, kind, lanes: LANES[kind], expected: site.expected, tls: withTls }).start());
   await reloads();
-  const [keepAlive, fresh] = await Promise.all(clients.map((c) => c.stop()));
-  return { 'keep-alive': keepAlive!, 'new-connection': fresh! };
+  const stats = await Promise.all(clients.map((c) => c.stop()));
+  return Object.fromEntries(kinds.map((k, i) => [k, stats[i]]));
 }
 
-async function ownPrimary(site: Site): Promise<Results> {
+async function ownPrimary(site: Site, withTls: boolean): Promise<Results> {
   const port = await freePort();
-  const env = { ...process.env, PORT: String(port), HOST: '127.0.0.1', WORKERS: '2', STATIC_DIR: site.dir, ACCESS_LOG: 'off' };
+  const tlsEnv = withTls ? { TLS_CERT: site.cert, TLS_KEY: site.key } : {};
+  const env = { ...process.env, PORT: String(port), HOST: '127.0.0.1', WORKERS: '2', STATIC_DIR: site.dir, ACCESS_LOG: 'off', ...tlsEnv };
   const proc = spawn(process.execPath, [MAIN], { env, stdio: ['ignore', 'pipe', 'inherit'] });
   let log = '';
   proc.stdout.on('data', (d: Buffer) => (log += d.toString()));
   try {
     await waitUntilServing(port);
-    return await underLoad(port, site, async () => {
+    return await underLoad(port, site, withTls, async () => {
       for (let round = 1; round <= ROUNDS; round++) {
         await sleep(500);
         proc.kill('SIGHUP');
@@ -87,7 +115,7 @@ async function underPm2(site: Site, policy: 'rr' | 'none'): Promise<Results> {
   try {
     await pm2('start', 'ecosystem.config.js');
     await waitUntilServing(port);
-    return await underLoad(port, site, async () => {
+    return await underLoad(port, site, false, async () => {
       for (let round = 1; round <= ROUNDS; round++) {
         await sleep(500);
         await pm2('reload', 'pws');
@@ -102,7 +130,7 @@ async function underPm2(site: Site, policy: 'rr' | 'none'): Promise<Results> {
 
 function report(name: string, results: Results): boolean {
   let ok = true;
-  for (const [kind, s] of Object.entries(results)) {
+  for (const [kind, s] of Object.entries(results) as Array<[string, LoadStats]>) {
     process.stdout.write(
       `${name.padEnd(30)} ${kind.padEnd(15)} ${String(s.ok).padStart(7)} ok ${String(s.failed).padStart(4)} failed ${String(s.retried).padStart(4)} retried\n`,
     );
@@ -117,7 +145,8 @@ async function main(): Promise<void> {
   const site = makeSite();
   try {
     const results = [
-      report(`SIGHUP x${ROUNDS} (own primary)`, await ownPrimary(site)),
+      report(`SIGHUP x${ROUNDS} (own primary)`, await ownPrimary(site, false)),
+      report(`SIGHUP x${ROUNDS} (TLS, HTTP/2)`, await ownPrimary(site, true)),
       report(`pm2 reload x${ROUNDS} (sched rr)`, await underPm2(site, 'rr')),
       report(`pm2 reload x${ROUNDS} (sched none)`, await underPm2(site, 'none')),
     ];
