@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { makeSite, startServer, type Running } from '../helpers/server';
+import { makeSite, selfSignedCert, startServer, type Running } from '../helpers/server';
 
 const REPO = path.join(__dirname, '..', '..');
 const ARTIFACTS = path.join(REPO, 'test-artifacts');
@@ -50,7 +50,7 @@ const TEST_PAGE = `<!doctype html>
 </body></html>
 `;
 
-let server: Running;
+let server: Running & { siteDir: string };
 let browser: Browser;
 const requests: Array<{ url: string; status: number; range: string | undefined }> = [];
 
@@ -60,7 +60,8 @@ beforeAll(async () => {
   files['files/readme.txt'] = 'a file';
   files['files/<b>odd & "name"<b>.txt'] = 'odd';
   files['files/sub/x.txt'] = 'x';
-  server = await startServer({ staticDir: makeSite(files), workers: 2, env: { DIRECTORY_LISTING: 'on', ACCESS_LOG: 'off' } });
+  const siteDir = makeSite(files);
+  server = { ...(await startServer({ staticDir: siteDir, workers: 2, env: { DIRECTORY_LISTING: 'on', ACCESS_LOG: 'off' } })), siteDir };
   browser = await chromium.launch({
     executablePath: '/usr/bin/chromium',
     args: [
@@ -151,5 +152,38 @@ describe('the demo site in Chromium', () => {
     expect(response?.status()).toBe(404);
     expect(await page.title()).toBe('404 — Not Found');
     await page.close();
+  });
+
+  it('loads the page over HTTPS with every resource on HTTP/2', async () => {
+    const pem = selfSignedCert();
+    const secure = await startServer({
+      staticDir: server.siteDir,
+      workers: 2,
+      env: { DIRECTORY_LISTING: 'on', ACCESS_LOG: 'off', TLS_CERT: pem.cert, TLS_KEY: pem.key },
+    });
+    const context = await browser.newContext({ ignoreHTTPSErrors: true });
+    try {
+      const page = await context.newPage();
+      const errors: string[] = [];
+      page.on('console', (m) => {
+        if (m.type() === 'error') errors.push(m.text());
+      });
+      await page.goto(`https://localhost:${secure.port}/test.html`, { waitUntil: 'load' });
+      await page.waitForFunction(() => document.documentElement.dataset.module === 'ran');
+      await page.evaluate(() => document.fonts.load('16px "Test Sans"'));
+      const protocols = await page.evaluate(() =>
+        [...performance.getEntriesByType('navigation'), ...performance.getEntriesByType('resource')].map((e) => [
+          e.name.replace(/^https:\/\/[^/]+/, ''),
+          (e as PerformanceResourceTiming).nextHopProtocol,
+        ]),
+      );
+      // The page, its stylesheet, module, image and font (the media element may not have loaded yet).
+      for (const p of ['/test.html', '/style.css', '/app.mjs', '/logo.svg', '/fonts/DejaVuSans.ttf']) expect(protocols.map(([n]) => n)).toContain(p);
+      expect(protocols.filter(([, proto]) => proto !== 'h2')).toEqual([]);
+      expect(errors).toEqual([]);
+    } finally {
+      await context.close();
+      await secure.stop();
+    }
   });
 });
