@@ -130,7 +130,7 @@ async function underPm2(site: Site, policy: 'rr' | 'none'): Promise<Results> {
 
 function report(name: string, results: Results): boolean {
   let ok = true;
-  for (const [kind, s] of Object.entries(results) as Array<[string, LoadStats]>) {
+  for (const [kind, s] of Object.entries<LoadStats>(results)) {
     process.stdout.write(
       `${name.padEnd(30)} ${kind.padEnd(15)} ${String(s.ok).padStart(7)} ok ${String(s.failed).padStart(4)} failed ${String(s.retried).padStart(4)} retried\n`,
     );

@@ -9,6 +9,7 @@
 import { MAX_CHUNK_LINE_BYTES } from './http/chunked';
 import type { Config } from './config';
 import { MAX_FREE_CHUNKS, STREAM_CHUNK_BYTES } from './net/writer';
+import { H2_CHUNK_BYTES, H2_CHUNKS_PER_SESSION, H2_MAX_STREAMS, H2_SESSION_STATE_BYTES, H2_STREAM_STATE_BYTES, H2_WINDOW_BYTES, h2StreamCap } from './net/h2';
 import { COMPRESSED_MAX_ENTRIES, MAX_CONCURRENT_COMPRESSIONS } from './static/compress';
 import { SMALL_FILE_BYTES } from './static/site';
 import { MEMO_ENTRIES, MEMO_VALUE_CHARS } from './static/cache-key';
@@ -57,14 +58,46 @@ export function connectionBounds(config: Config): Bound[] {
   ];
 }
 
+/** What one HTTP/2 session can make a worker hold besides its streams (none without HTTP/2). */
+export function sessionBounds(config: Config): Bound[] {
+  if (!config.http2) return [];
+  return [
+    { what: 'HTTP/2 session state (TLS, nghttp2, HPACK tables)', bytes: H2_SESSION_STATE_BYTES, set: 'fixed; `npm run h2-memory` measures ~200 KiB of RSS' },
+    {
+      what: 'a header list being received',
+      bytes: config.maxUriBytes + config.maxHeaderBytes,
+      set: 'SETTINGS_MAX_HEADER_LIST_SIZE = MAX_URI_BYTES + MAX_HEADER_BYTES; a larger list resets its stream',
+    },
+    { what: 'request bodies, never read', bytes: H2_WINDOW_BYTES, set: 'the connection flow-control window: unread bytes are never acknowledged' },
+    {
+      what: 'read buffers of streamed files',
+      bytes: H2_CHUNKS_PER_SESSION * H2_CHUNK_BYTES,
+      set: `${H2_CHUNKS_PER_SESSION} of ${H2_CHUNK_BYTES / KIB} KiB; more streams wait for one (a client that stops reading holds these, until SEND_TIMEOUT_MS)`,
+    },
+  ];
+}
+
 /** What one worker can be made to hold, at `config`, beyond the Node runtime itself. */
 export function workerBounds(config: Config): Bound[] {
+  const perSession = sum(sessionBounds(config));
+  const h2 = config.http2
+    ? [
+        {
+          what: 'HTTP/2 streams open (all sessions)',
+          bytes: h2StreamCap(config.maxConnections) * (H2_STREAM_STATE_BYTES + config.maxUriBytes + config.maxHeaderBytes),
+          set: `${count(h2StreamCap(config.maxConnections))} per worker (MAX_CONNECTIONS / 2; more are refused with REFUSED_STREAM), ${H2_MAX_STREAMS} per session; each its state (\`npm run h2-memory\`: ~19 KiB) and header list`,
+        },
+      ]
+    : [];
   return [
     {
       what: 'connections',
-      bytes: config.maxConnections * perConnection(config),
-      set: 'MAX_CONNECTIONS × the per-connection sum; past MAX_CONNECTIONS a new connection gets 503',
+      bytes: config.maxConnections * Math.max(perConnection(config), perSession),
+      set: config.http2
+        ? 'MAX_CONNECTIONS × the larger of the per-connection and per-session sums; past MAX_CONNECTIONS a new connection gets 503'
+        : 'MAX_CONNECTIONS × the per-connection sum; past MAX_CONNECTIONS a new connection gets 503',
     },
+    ...h2,
     {
       what: 'reply cache: bodies, keys, fields, wire buffers, per-entry overhead',
       bytes: config.cacheMaxBytes,
@@ -122,6 +155,8 @@ export function boundsTable(config: Config): string {
     '|---|---|---:|---|',
     ...rows('connection', connectionBounds(config)),
     `| connection | **sum** | **${formatBytes(perConnection(config))}** | |`,
+    ...rows('HTTP/2 session', sessionBounds(config)),
+    ...(config.http2 ? [`| HTTP/2 session | **sum** | **${formatBytes(sum(sessionBounds(config)))}** | |`] : []),
     ...rows('worker', workerBounds(config)),
     `| worker | **worst case, everything at once** | **${formatBytes(perWorker(config))}** | plus the Node runtime (~50 MB RSS) |`,
   ].join('\n');

@@ -23,12 +23,26 @@ import type { ParseLimits } from '../http/parser';
 import type { TrustedProxies } from './client-address';
 import { SERVER, streamParts, type ChunkPool, type StreamOut } from './writer';
 
-/** SETTINGS_MAX_CONCURRENT_STREAMS: nginx's http2_max_concurrent_streams default. */
-export const H2_MAX_STREAMS = 128;
+/** SETTINGS_MAX_CONCURRENT_STREAMS, as Apache and h2o: a page of 100 assets needs no second round. */
+export const H2_MAX_STREAMS = 100;
 /** Read size for files streamed over HTTP/2 (four DATA frames of the default size). */
 export const H2_CHUNK_BYTES = 64 * 1024;
-/** Read buffers one session may hold at once; a stream waits for one when all are out. */
-export const H2_CHUNKS_PER_SESSION = 8;
+/** Read buffers one session may hold at once (as much as one HTTP/1.1 connection's); a stream waits for one when all are out. */
+export const H2_CHUNKS_PER_SESSION = 4;
+/**
+ * Streams open at once in a worker: one per two connections MAX_CONNECTIONS allows, and at least
+ * one session's worth. Past it a new stream is refused (REFUSED_STREAM, which a client retries),
+ * so that stream state is bounded by the worker, not by sessions × H2_MAX_STREAMS.
+ */
+export function h2StreamCap(maxConnections: number): number {
+  return Math.max(H2_MAX_STREAMS, Math.floor(maxConnections / 2));
+}
+/** What one open stream holds besides its header list: streams, timers, request (`npm run h2-memory`). */
+export const H2_STREAM_STATE_BYTES = 24 * 1024;
+/** What one idle session holds: TLS, nghttp2, HPACK tables, JS objects (`npm run h2-memory`). */
+export const H2_SESSION_STATE_BYTES = 256 * 1024;
+/** Request body bytes a session can be sent and never read: the connection's flow-control window. */
+export const H2_WINDOW_BYTES = 65_535;
 /** Fields that belong to an HTTP/1.1 connection; RFC 9113 §8.2.2 forbids them in HTTP/2. */
 const CONNECTION_SPECIFIC = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te']);
 /** Fields node:http2 accepts once per message: a site rule naming one replaces PWS's value. */
@@ -51,11 +65,15 @@ const SINGLE_VALUE = new Set([
   'access-control-max-age',
 ]);
 
-const { NGHTTP2_NO_ERROR, NGHTTP2_CANCEL, NGHTTP2_INTERNAL_ERROR } = http2.constants;
+const { NGHTTP2_NO_ERROR, NGHTTP2_CANCEL, NGHTTP2_INTERNAL_ERROR, NGHTTP2_REFUSED_STREAM } = http2.constants;
 
 /** What sessions share with the server they belong to (net/connection.ts's H2Context extends it). */
 export interface H2Context {
   limits: ParseLimits;
+  /** MAX_CONNECTIONS: sessions count against it, and it sets the worker's cap on open streams. */
+  maxConnections: number;
+  /** HTTP/2 streams open now in this server. */
+  h2Streams: number;
   sendTimeoutMs: number;
   accessLog: AccessLog | null;
   worker: number;
@@ -226,6 +244,10 @@ export function acceptH2(socket: tls.TLSSocket, ctx: H2Context, handle: Handler)
   });
   // Protocol errors, resets and timeouts end the session or stream; nothing to report.
   session.on('error', () => undefined);
+  // The TLS server allows half-open sockets (HTTP/1.1 answers a request whose client has sent
+  // its FIN); HTTP/2 has no such state, and a session would otherwise outlive its client until
+  // every stream timed out.
+  socket.once('end', () => session.destroy());
   session.on('close', () => {
     ctx.sessions.delete(s);
     s.chunks.close();
@@ -290,6 +312,11 @@ function onStream(s: H2Session, stream: ServerHttp2Stream, headers: IncomingHttp
   const { ctx } = s;
   // A reset or a protocol error on one stream concerns only that stream.
   stream.on('error', () => undefined);
+  if (ctx.h2Streams >= h2StreamCap(ctx.maxConnections)) {
+    stream.close(NGHTTP2_REFUSED_STREAM);
+    return;
+  }
+  ctx.h2Streams++;
   const method = headers[':method'] ?? '';
   const req = new H2Request(method, headers[':path'] ?? '', s.fromProxy, raw, headers[':authority']);
   const x = new H2Exchange(s, stream, req);
@@ -297,6 +324,7 @@ function onStream(s: H2Session, stream: ServerHttp2Stream, headers: IncomingHttp
   stream.setTimeout(ctx.sendTimeoutMs, () => stream.close(NGHTTP2_CANCEL));
   stream.on('drain', () => wake(x));
   stream.once('close', () => {
+    ctx.h2Streams--;
     x.chunks?.close();
     wake(x);
     s.open--;

@@ -70,6 +70,8 @@ export function createHttpServer(config: Config, handle: Handler, plain = false)
     drainingSince: 0,
     connections: new Set(),
     sessions: new Set(),
+    maxConnections: config.maxConnections,
+    h2Streams: 0,
     sendTimeoutMs: config.sendTimeoutMs,
     trusted: config.trustedProxies,
     proxyProtocol: config.proxyProtocol,

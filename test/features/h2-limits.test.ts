@@ -7,8 +7,8 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import crypto from 'node:crypto';
 import http2 from 'node:http2';
-import { H2_CHUNKS_PER_SESSION, H2_MAX_STREAMS, type H2Session } from '../../src/net/h2';
-import { RawH2, rst } from '../helpers/h2-frames';
+import { H2_CHUNKS_PER_SESSION, H2_MAX_STREAMS, h2StreamCap, type H2Session } from '../../src/net/h2';
+import { RawH2, rst } from '../../scripts/h2-frames';
 import { startInProcess, type InProcess } from '../helpers/in-process';
 import { makeSite, selfSignedCert, waitFor } from '../helpers/server';
 
@@ -109,6 +109,30 @@ describe('HTTP/2 limits', () => {
       slow.close();
     }
   }, 30_000);
+
+  it('refuses streams past the worker cap (REFUSED_STREAM, which clients retry) and serves again once streams end', async () => {
+    const capped = await startInProcess({ staticDir: site, env: { TLS_CERT: pem.cert, TLS_KEY: pem.key, MAX_CONNECTIONS: '10' } });
+    const hog = await RawH2.connect(capped.port);
+    const other = await RawH2.connect(capped.port);
+    try {
+      const cap = h2StreamCap(10);
+      hog.reading = false;
+      hog.send(...Array.from({ length: cap }, (_, i) => hog.get(2 * i + 1, '/big.bin')));
+      await waitFor('the cap to be reached', () => capped.pws.ctx.h2Streams === cap);
+      other.send(other.get(1, '/'));
+      await other.until('the refusal', () => other.streams.get(1)?.reset !== undefined);
+      expect(other.streams.get(1)?.reset).toBe(http2.constants.NGHTTP2_REFUSED_STREAM);
+      hog.close();
+      await waitFor('the hog streams to end', () => capped.pws.ctx.h2Streams === 0);
+      other.send(other.get(3, '/'));
+      await other.until('an answer', () => other.streams.get(3)?.ended === true);
+      expect(other.streams.get(3)?.status).toBe(0x88);
+    } finally {
+      hog.close();
+      other.close();
+      await capped.stop();
+    }
+  });
 
   it('refuses a header list over the head limit, and the session goes on', async () => {
     const c = await connect(server.port);

@@ -7,6 +7,7 @@ import path from 'node:path';
 import { describe, expect, it } from '@jest/globals';
 import { boundsTable, connectionBounds, perConnection, perWorker } from '../../src/bounds';
 import { loadConfig, type Config } from '../../src/config';
+import { selfSignedCert } from '../helpers/server';
 
 const REPO = path.join(__dirname, '..', '..');
 const config = (env: Record<string, string> = {}): Config => loadConfig({ STATIC_DIR: os.tmpdir(), ...env }, os.tmpdir());
@@ -40,5 +41,11 @@ describe('memory bounds', () => {
     const restartAt = Number(m[1]) * (m[2] === 'G' ? 1024 * MIB : MIB);
     const runtime = 64 * MIB; // an idle worker's RSS is about 50 MB
     expect(perWorker(config()) + runtime).toBeLessThan(restartAt);
+    // With TLS, and so HTTP/2, too.
+    const pem = selfSignedCert();
+    const tls = config({ TLS_CERT: pem.cert, TLS_KEY: pem.key });
+    expect(tls.http2).toBe(true);
+    expect(perWorker(tls)).toBeGreaterThan(perWorker(config()));
+    expect(perWorker(tls) + runtime).toBeLessThan(restartAt);
   });
 });
