@@ -5,7 +5,7 @@
 //   npm run bench                      all workloads, a 1 s warm-up and 3 rounds of 3 s per server
 //   BENCH_SECONDS=10 npm run bench     longer runs
 //   BENCH_ROUNDS=5 npm run bench       more rounds (each cell reports the median round)
-//   BENCH_ONLY=pws,nginx npm run bench only these servers
+//   BENCH_ONLY=pws,nginx npm run bench only these servers (add h2 for the HTTP/2 rows)
 //   BENCH_BASELINE=<git ref> npm run bench
 //                                      also builds PWS at that commit (a git worktree in a temporary
 //                                      folder) and runs it beside the current build, with a
@@ -22,6 +22,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { children, IDLE_MEASUREMENTS, idleGrowth, REPO, sleep } from './measure';
 import { fmt, ratio, svgChart } from './bench-report';
+import { benchH2, h2loadVersion } from './bench-h2';
 import { buildBaseline, etagOf, startBenchNginx, startPeer, startPws, WORKERS, type Server } from './bench-servers';
 import { which } from './nginx';
 import { medianOf, runWrk, wrkVersion, type Result, type Workload } from './wrk';
@@ -117,6 +118,7 @@ async function main(): Promise<void> {
     }
   }
   for (const { server } of running) await server.stop();
+  const h2Table = !ONLY || ONLY.includes('h2') ? await benchH2(dir, SECONDS, ROUNDS, (l) => process.stdout.write(`${l}\n`)) : null;
   const results = new Map<string, Map<string, Result>>();
   for (const [name, perWorkload] of rounds) results.set(name, new Map([...perWorkload].map(([w, rs]) => [w, medianOf(rs)])));
 
@@ -188,11 +190,13 @@ async function main(): Promise<void> {
 
   const table = lines.join('\n');
   const extraTable = extra.length > 0 ? `\n| measure | value | ratio | target |\n|---|---|---|---|\n${extra.join('\n')}\n` : '';
-  process.stdout.write(`\n${table}\n${extraTable}`);
-  if (baseline !== null) {
-    baseline.remove();
+  const h2Section =
+    h2Table === null ? '' : `\nHTTP/2 over TLS (h2load ${h2loadVersion()}: \`h2load -c10 -m10 -D${SECONDS}\`, median of ${ROUNDS} rounds):\n\n${h2Table}\n`;
+  process.stdout.write(`\n${table}\n${extraTable}${h2Section}`);
+  if (baseline !== null || ONLY !== undefined) {
+    baseline?.remove();
     fs.rmSync(dir, { recursive: true, force: true });
-    process.stdout.write(`\n(compared with ${BASELINE}: docs/benchmarks.md left as it is)\n`);
+    process.stdout.write(`\n(${baseline !== null ? `compared with ${BASELINE}` : 'BENCH_ONLY'}: docs/benchmarks.md left as it is)\n`);
     return;
   }
 
@@ -216,8 +220,8 @@ from the same run mean anything.
 ![chart](benchmarks.svg)
 
 ${table}
-${extraTable}
-Commands: \`sudo apt-get install wrk nginx-light\`, then \`npm ci && npm run bench\`.
+${extraTable}${h2Section}
+Commands: \`sudo apt-get install wrk nginx-light nghttp2-client\`, then \`npm ci && npm run bench\`.
 
 ${notes}`,
   );

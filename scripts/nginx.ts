@@ -31,6 +31,8 @@ export interface NginxOptions {
   http?: string;
   /** Directives inside `server { }`. */
   server?: string;
+  /** Parameters after the address of `listen`, e.g. `ssl http2`. */
+  listen?: string;
 }
 
 /** Stops a child process: SIGTERM, then SIGKILL if it has not exited after 15 s. */
@@ -67,7 +69,7 @@ http {
   ${['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map(temp).join('\n  ')}
   ${opts.http ?? ''}
   server {
-    listen 127.0.0.1:${port};
+    listen 127.0.0.1:${port}${opts.listen === undefined ? '' : ` ${opts.listen}`};
     root ${opts.root};
     ${opts.server ?? ''}
   }

@@ -1,11 +1,13 @@
 // The Node peers PWS is benchmarked against, each run the way its documentation shows, under
 // node:cluster with the same worker count as PWS (SCHED_NONE, as PWS uses):
-//   node dist/tools/peers.js <serve-static|sirv|http-server> <dir> <port> <workers>
+//   node build/scripts/peers.js <serve-static|sirv|http-server|bare|bare-h2> <dir> <port> <workers>
+// (bare-h2 reads its certificate and key from BENCH_CERT and BENCH_KEY)
 // Benchmark-only: the peers are devDependencies.
 
 import cluster from 'node:cluster';
 import fs from 'node:fs';
 import http from 'node:http';
+import http2 from 'node:http2';
 import net from 'node:net';
 import path from 'node:path';
 import serveStatic from 'serve-static';
@@ -66,6 +68,16 @@ if (cluster.isPrimary) {
       });
     })
     .listen(Number(port), '127.0.0.1');
+} else if (peer === 'bare-h2') {
+  // The HTTP/2 floor: node:http2 over TLS answering every stream with one prebuilt 1 KB page.
+  const page = fs.readFileSync(path.join(dir, 'index.html'));
+  const server = http2.createSecureServer({ cert: fs.readFileSync(process.env.BENCH_CERT ?? ''), key: fs.readFileSync(process.env.BENCH_KEY ?? '') });
+  server.on('stream', (stream) => {
+    stream.on('error', () => undefined);
+    stream.respond({ ':status': 200, 'content-type': 'text/html', 'content-length': page.length });
+    stream.end(page);
+  });
+  server.listen(Number(port), '127.0.0.1');
 } else {
   const server = http.createServer(handlerFor(peer, dir));
   server.keepAliveTimeout = 60_000;

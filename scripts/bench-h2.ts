@@ -1,0 +1,151 @@
+// The HTTP/2 rows of `npm run bench`: h2load (nghttp2's load generator) with 10 sessions of 10
+// concurrent streams each, against PWS over TLS, nginx (`listen … ssl http2`, same certificate)
+// and a bare node:http2 server answering one prebuilt page (Node's floor). Two workloads: one
+// 1 KB page, and a page's worth of assets (40 files of 2–12 KB, fetched in turn). As for wrk, all
+// servers run at once and h2load visits them in turn, round by round; each cell is the median.
+
+import { execFileSync, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fmt, ratio } from './bench-report';
+import { startPeer, startPws, WORKERS, type Server } from './bench-servers';
+import { startNginx, which } from './nginx';
+import { sleep } from './measure';
+
+export const ASSETS = 40;
+
+interface H2Result {
+  rps: number;
+  failed: number;
+}
+
+interface H2Workload {
+  name: string;
+  target: string;
+  paths: string[];
+}
+
+/** Writes the asset files and a self-signed certificate into `dir`; returns the certificate's paths. */
+export function prepareH2(dir: string): { cert: string; key: string } {
+  fs.mkdirSync(path.join(dir, 'assets'), { recursive: true });
+  for (let i = 0; i < ASSETS; i++)
+    fs.writeFileSync(path.join(dir, 'assets', `a${i}.css`), `.c${i} { color: #${String(i).padStart(6, '0')}; }\n`.repeat(60 + ((i * 37) % 250)));
+  const cert = path.join(dir, '..', `bench-cert-${process.pid}.pem`);
+  const key = path.join(dir, '..', `bench-key-${process.pid}.pem`);
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:prime256v1',
+      '-nodes',
+      '-days',
+      '1',
+      '-subj',
+      '/CN=localhost',
+      '-keyout',
+      key,
+      '-out',
+      cert,
+    ],
+    { stdio: 'ignore' },
+  );
+  return { cert, key };
+}
+
+function h2load(port: number, paths: string[], seconds: number): H2Result {
+  const urls = paths.map((p) => `https://127.0.0.1:${port}${p}`);
+  const r = spawnSync('h2load', ['-c10', '-m10', `-D${seconds}`, '--warm-up-time=0', ...urls], { encoding: 'utf8', maxBuffer: 16 * 1024 * 1024 });
+  const out = `${r.stdout}${r.stderr}`;
+  const done = /finished in [\d.]+m?s, ([\d.]+) req\/s/.exec(out);
+  const failed = /requests: \d+ total, \d+ started, \d+ done, \d+ succeeded, (\d+) failed/.exec(out);
+  return { rps: done ? Number(done[1]) : 0, failed: failed ? Number(failed[1]) : -1 };
+}
+
+export function h2loadVersion(): string {
+  const r = spawnSync('h2load', ['--version'], { encoding: 'utf8' });
+  return /nghttp2\/[\d.]+/.exec(r.stdout)?.[0] ?? 'h2load';
+}
+
+/** Runs the HTTP/2 rows; returns a Markdown table, or null when h2load is missing. */
+export async function benchH2(dir: string, seconds: number, rounds: number, log: (line: string) => void): Promise<string | null> {
+  if (!which('h2load')) {
+    log('h2load not found: install nghttp2-client for the HTTP/2 rows');
+    return null;
+  }
+  const { cert, key } = prepareH2(dir);
+  const nginx = which('nginx');
+  const servers: Array<[string, () => Promise<Server>]> = [['pws', () => startPws(dir, { TLS_CERT: cert, TLS_KEY: key })]];
+  if (nginx) {
+    servers.push([
+      'nginx',
+      async () => ({
+        name: 'nginx',
+        ...(await startNginx(nginx, {
+          root: dir,
+          workers: WORKERS,
+          listen: 'ssl http2',
+          http: 'sendfile on;\n  keepalive_requests 1000000;\n  open_file_cache max=1000 inactive=60s;',
+          server: `ssl_certificate ${cert};\n    ssl_certificate_key ${key};`,
+        })),
+      }),
+    ]);
+  }
+  servers.push(['node:http2 (bare)', () => startPeer('bare-h2', dir, WORKERS, { BENCH_CERT: cert, BENCH_KEY: key })]);
+  const workloads: H2Workload[] = [
+    { name: 'HTTP/2 1 KB, h2load -c10 -m10', target: '≥ 1.0× nginx, or ≥ 0.95× bare node:http2', paths: ['/index.html'] },
+    {
+      name: `HTTP/2 ${ASSETS}-asset page, h2load -c10 -m10`,
+      target: '≥ 1.0× nginx, or ≥ 0.95× bare node:http2',
+      paths: Array.from({ length: ASSETS }, (_, i) => `/assets/a${i}.css`),
+    },
+  ];
+  const running: Array<{ name: string; server: Server }> = [];
+  try {
+    for (const [name, start] of servers) running.push({ name, server: await start() });
+    const results = new Map<string, Map<string, H2Result[]>>(running.map(({ name }) => [name, new Map()]));
+    for (const w of workloads) {
+      log(w.name);
+      for (let round = 0; round <= rounds; round++) {
+        for (const { name, server } of running) {
+          // The bare server answers one page to everything: only the 1 KB row means anything.
+          if (name.startsWith('node:http2') && w.paths.length > 1) continue;
+          await sleep(300);
+          const r = h2load(server.port, w.paths, round === 0 ? 1 : seconds);
+          if (round === 0) continue;
+          const per = results.get(name);
+          per?.set(w.name, [...(per.get(w.name) ?? []), r]);
+          log(`  ${round}  ${name.padEnd(18)} ${fmt(r.rps).padStart(9)} req/s${r.failed !== 0 ? `  failed ${r.failed}` : ''}`);
+        }
+      }
+    }
+    const median = (rs: H2Result[]): H2Result => [...rs].sort((a, b) => a.rps - b.rps)[Math.floor(rs.length / 2)] ?? { rps: NaN, failed: 0 };
+    const value = (name: string, w: string): H2Result | undefined => {
+      const rs = results.get(name)?.get(w);
+      return rs === undefined || rs.length === 0 ? undefined : median(rs);
+    };
+    const names = running.map(({ name }) => name);
+    const lines = [
+      `| workload | ${names.map((n) => `${n} req/s`).join(' | ')} | PWS/nginx | PWS/bare node:http2 | target |`,
+      `|---|${names.map(() => '---:').join('|')}|---:|---:|---|`,
+    ];
+    for (const w of workloads) {
+      const cell = (n: string): string => {
+        const r = value(n, w.name);
+        return r === undefined ? '—' : `${fmt(r.rps)}${r.failed !== 0 ? ` ⚠ ${r.failed} failed` : ''}`;
+      };
+      const pws = value('pws', w.name)?.rps ?? NaN;
+      lines.push(
+        `| ${w.name} | ${names.map(cell).join(' | ')} | ${ratio(pws / (value('nginx', w.name)?.rps ?? NaN), 2)} | ${ratio(pws / (value('node:http2 (bare)', w.name)?.rps ?? NaN), 2)} | ${w.target} |`,
+      );
+    }
+    return lines.join('\n');
+  } finally {
+    for (const { server } of running) await server.stop();
+    fs.rmSync(cert, { force: true });
+    fs.rmSync(key, { force: true });
+  }
+}
