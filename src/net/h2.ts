@@ -252,7 +252,7 @@ export function acceptH2(socket: tls.TLSSocket, ctx: H2Context, handle: Handler)
     ctx.sessions.delete(s);
     s.chunks.close();
   });
-  if (ctx.retiring) s.closeGracefully();
+  // In the lame duck a new session is still served: it closes after its first stream (onStream).
   return s;
 }
 

@@ -178,6 +178,25 @@ describe('HTTP/2 session lifecycle', () => {
     await waitFor('the session to close', () => c.closed || c.destroyed);
   });
 
+  it('in the lame duck: the health probe says 503, the stream is served, then the session closes with GOAWAY', async () => {
+    const duck = await startInProcess({ staticDir: site, env: { TLS_CERT: pem.cert, TLS_KEY: pem.key, HEALTH_PATH: '/healthz' } });
+    try {
+      const c = await connect(duck.port);
+      expect((await get(c, '/healthz')).status).toBe(200);
+      const goaway = new Promise<number>((resolve) => c.once('goaway', (code: number) => resolve(code)));
+      duck.pws.retire();
+      expect(await goaway).toBe(http2.constants.NGHTTP2_NO_ERROR);
+      // A new session in the lame duck is still served (the host keeps listening), and closes after.
+      const fresh = await connect(duck.port);
+      const closed = new Promise<void>((resolve) => fresh.once('goaway', () => resolve()));
+      expect((await get(fresh, '/healthz')).status).toBe(503);
+      await closed;
+      await waitFor('both sessions to close', () => duck.pws.ctx.sessions.size === 0);
+    } finally {
+      await duck.stop();
+    }
+  });
+
   it('drains: an open download finishes, a stream sent after the GOAWAY is beyond its last stream (so retried), then the session closes', async () => {
     const drained = await startInProcess({ staticDir: site, env: { TLS_CERT: pem.cert, TLS_KEY: pem.key } });
     const raw = await RawH2.connect(drained.port);
