@@ -7,8 +7,9 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import crypto from 'node:crypto';
 import http2 from 'node:http2';
+import tls from 'node:tls';
 import { H2_CHUNKS_PER_SESSION, H2_MAX_STREAMS, h2StreamCap, type H2Session } from '../../src/net/h2';
-import { RawH2, rst } from '../../scripts/h2-frames';
+import { frame, PING, RawH2, rst, SETTINGS } from '../../scripts/h2-frames';
 import { startInProcess, type InProcess } from '../helpers/in-process';
 import { makeSite, selfSignedCert, waitFor } from '../helpers/server';
 
@@ -133,6 +134,24 @@ describe('HTTP/2 limits', () => {
       await capped.stop();
     }
   });
+
+  it('cuts off a client that floods SETTINGS (and PINGs) without reading the acknowledgements, and serves another meanwhile', async () => {
+    const before = server.pws.ctx.sessions.size;
+    const flooder = tls.connect({ host: '127.0.0.1', port: server.port, servername: 'localhost', rejectUnauthorized: false, ALPNProtocols: ['h2'] });
+    flooder.on('error', () => undefined);
+    await new Promise<void>((resolve) => flooder.once('secureConnect', () => resolve()));
+    flooder.pause(); // never reads: every acknowledgement the server owes piles up on its side
+    const setting = Buffer.from([0x00, 0x04, 0x00, 0x00, 0xff, 0xff]); // SETTINGS_INITIAL_WINDOW_SIZE
+    const flood = Buffer.concat([
+      Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n'),
+      ...Array.from({ length: 20_000 }, (_, i) => (i % 2 === 0 ? frame(SETTINGS, 0, 0, setting) : frame(PING, 0, 0, Buffer.alloc(8, i & 0xff)))),
+    ]);
+    flooder.write(flood);
+    const other = await connect(server.port);
+    expect((await get(other, '/')).status).toBe(200);
+    await waitFor('the flooding session to be cut off', () => flooder.destroyed || server.pws.ctx.sessions.size <= before + 1, 20_000);
+    flooder.destroy();
+  }, 30_000);
 
   it('refuses a header list over the head limit, and the session goes on', async () => {
     const c = await connect(server.port);
