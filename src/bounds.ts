@@ -68,7 +68,11 @@ export function sessionBounds(config: Config): Bound[] {
       bytes: config.maxUriBytes + config.maxHeaderBytes,
       set: 'SETTINGS_MAX_HEADER_LIST_SIZE = MAX_URI_BYTES + MAX_HEADER_BYTES; a larger list resets its stream',
     },
-    { what: 'request bodies, never read', bytes: H2_WINDOW_BYTES, set: 'the connection flow-control window: unread bytes are never acknowledged' },
+    {
+      what: 'request bodies',
+      bytes: H2_WINDOW_BYTES,
+      set: 'read and dropped as they arrive, at most the flow-control window at a time; past MAX_BODY_BYTES the stream is cancelled',
+    },
     {
       what: 'read buffers of streamed files',
       bytes: H2_CHUNKS_PER_SESSION * H2_CHUNK_BYTES,

@@ -4,8 +4,7 @@
 // and the same file streaming (net/writer.ts) under the stream's flow control.
 //
 // A session's bounds: at most H2_MAX_STREAMS streams at a time; a header list no longer than
-// HTTP/1.1's head limit; request bodies never read (they stay within the 64 KiB connection window
-// and are answered like HTTP/1.1's, then the stream is reset); streamed files read through
+// HTTP/1.1's head limit; request bodies read and dropped up to MAX_BODY_BYTES, as over HTTP/1.1; streamed files read through
 // H2_CHUNKS_PER_SESSION buffers of H2_CHUNK_BYTES, so streams the client stops reading hold at
 // most those. nghttp2 cuts off a client that resets streams in a loop (CVE-2023-44487).
 
@@ -41,7 +40,7 @@ export function h2StreamCap(maxConnections: number): number {
 export const H2_STREAM_STATE_BYTES = 24 * 1024;
 /** What one idle session holds: TLS, nghttp2, HPACK tables, JS objects (`npm run h2-memory`). */
 export const H2_SESSION_STATE_BYTES = 256 * 1024;
-/** Request body bytes a session can be sent and never read: the connection's flow-control window. */
+/** Request body bytes a session holds at most before they are read and dropped: the connection's flow-control window. */
 export const H2_WINDOW_BYTES = 65_535;
 /** Fields that belong to an HTTP/1.1 connection; RFC 9113 §8.2.2 forbids them in HTTP/2. */
 const CONNECTION_SPECIFIC = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te']);
@@ -65,11 +64,13 @@ const SINGLE_VALUE = new Set([
   'access-control-max-age',
 ]);
 
-const { NGHTTP2_NO_ERROR, NGHTTP2_CANCEL, NGHTTP2_INTERNAL_ERROR, NGHTTP2_REFUSED_STREAM } = http2.constants;
+const { NGHTTP2_CANCEL, NGHTTP2_INTERNAL_ERROR, NGHTTP2_REFUSED_STREAM } = http2.constants;
 
 /** What sessions share with the server they belong to (net/connection.ts's H2Context extends it). */
 export interface H2Context {
   limits: ParseLimits;
+  /** MAX_BODY_BYTES: request body bytes a stream may send (read and dropped) before it is cancelled. */
+  maxBodyBytes: number;
   /** MAX_CONNECTIONS: sessions count against it, and it sets the worker's cap on open streams. */
   maxConnections: number;
   /** HTTP/2 streams open now in this server. */
@@ -317,6 +318,16 @@ function onStream(s: H2Session, stream: ServerHttp2Stream, headers: IncomingHttp
     return;
   }
   ctx.h2Streams++;
+  // A request body is never used (GET and HEAD have none): read and dropped, up to
+  // MAX_BODY_BYTES as over HTTP/1.1, then the stream is cancelled. (Resetting it as soon as the
+  // reply is handed over would be shorter, but Node 22 and later then drop the reply's HEADERS.)
+  if (!stream.endAfterHeaders) {
+    let received = 0;
+    stream.on('data', (chunk: Buffer) => {
+      received += chunk.length;
+      if (received > ctx.maxBodyBytes) stream.close(NGHTTP2_CANCEL);
+    });
+  }
   const method = headers[':method'] ?? '';
   const req = new H2Request(method, headers[':path'] ?? '', s.fromProxy, raw, headers[':authority']);
   const x = new H2Exchange(s, stream, req);
@@ -414,7 +425,6 @@ function respond(x: H2Exchange, reply: Reply, headOnly: boolean): void {
   if (!sendsBody) {
     discardBody(reply);
     stream.respond(h2Headers(reply), { endStream: true });
-    finish(x);
     return;
   }
   stream.respond(h2Headers(reply));
@@ -422,7 +432,6 @@ function respond(x: H2Exchange, reply: Reply, headOnly: boolean): void {
     x.bytes = body.length;
     sending(body);
     stream.end(body, () => sent(body));
-    finish(x);
     return;
   }
   streamFile(x, body);
@@ -433,7 +442,6 @@ function streamFile(x: H2Exchange, body: FileBody): void {
     body.file.close();
     if (complete && !x.closed) {
       x.socket.end();
-      finish(x);
     } else if (!x.closed) {
       // The promised content-length cannot be kept: the stream is cut, as HTTP/1.1 cuts the connection.
       x.socket.close(NGHTTP2_INTERNAL_ERROR);
@@ -441,15 +449,6 @@ function streamFile(x: H2Exchange, body: FileBody): void {
   };
   x.chunks = new StreamChunks(x.session.chunks);
   streamParts(x, body, x.chunks).then(done, () => done(false));
-}
-
-/**
- * The response is fully handed to nghttp2. A request body the client is still sending is not
- * wanted: the stream is reset with NO_ERROR once the response is out (RFC 9113 §8.1).
- */
-function finish(x: H2Exchange): void {
-  const stream = x.socket;
-  if (!stream.readableEnded) stream.once('finish', () => stream.close(NGHTTP2_NO_ERROR));
 }
 
 function logAccess(s: H2Session, x: H2Exchange): void {

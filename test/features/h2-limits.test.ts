@@ -153,6 +153,27 @@ describe('HTTP/2 limits', () => {
     flooder.destroy();
   }, 30_000);
 
+  it('answers a request with a body (405), drops the body, and cancels a stream whose body passes MAX_BODY_BYTES', async () => {
+    const c = await connect(server.port);
+    const post = (bytes: number): Promise<{ status: number; rstCode: number }> =>
+      new Promise((resolve) => {
+        const s = c.request({ ':method': 'POST', ':path': '/' });
+        let status = 0;
+        s.on('response', (h) => (status = Number(h[':status'])));
+        s.on('error', () => undefined);
+        s.resume();
+        s.on('close', () => resolve({ status, rstCode: s.rstCode }));
+        s.end(Buffer.alloc(bytes, 'b'));
+      });
+    expect(await post(100 * 1024)).toEqual({ status: 405, rstCode: http2.constants.NGHTTP2_NO_ERROR });
+    const big = await post(3 * 1024 * 1024);
+    expect(big.status).toBe(405);
+    expect(big.rstCode).toBe(http2.constants.NGHTTP2_CANCEL);
+    // The session goes on.
+    expect((await get(c, '/')).status).toBe(200);
+    await waitFor('no stream left open', () => server.pws.ctx.h2Streams === 0);
+  });
+
   it('refuses a header list over the head limit, and the session goes on', async () => {
     const c = await connect(server.port);
     const refused = await new Promise<string>((resolve) => {

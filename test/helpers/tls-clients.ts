@@ -78,10 +78,25 @@ function h2(port: number, req: TlsRequest): Promise<TlsResponse> {
   return new Promise((resolve, reject) => {
     const stream = h2Session(port).request({ ':method': req.method ?? 'GET', ':path': req.path, ...req.headers }, { endStream: true });
     const chunks: Buffer[] = [];
-    let head: Record<string, string | string[] | number | undefined> = {};
-    stream.on('response', (h) => (head = h));
+    let head: Record<string, string | string[] | number | undefined> | null = null;
+    let ended = false;
+    // For a reply without a body (204, 304), some Node versions end the stream before they emit
+    // 'response': the result is complete once both have happened.
+    const settle = (): void => {
+      if (head !== null && ended) resolve({ protocol: 'h2', status: Number(head[':status']), headers: flatten(head), body: Buffer.concat(chunks) });
+    };
+    stream.on('response', (h) => {
+      head = h;
+      settle();
+    });
     stream.on('data', (c: Buffer) => chunks.push(c));
-    stream.on('end', () => resolve({ protocol: 'h2', status: Number(head[':status']), headers: flatten(head), body: Buffer.concat(chunks) }));
+    stream.on('end', () => {
+      ended = true;
+      settle();
+    });
+    stream.on('close', () => {
+      if (head === null) reject(new Error(`stream closed without a response (code ${stream.rstCode})`));
+    });
     stream.on('error', reject);
   });
 }
