@@ -9,7 +9,16 @@
 import { MAX_CHUNK_LINE_BYTES } from './http/chunked';
 import type { Config } from './config';
 import { MAX_FREE_CHUNKS, STREAM_CHUNK_BYTES } from './net/writer';
-import { H2_CHUNK_BYTES, H2_CHUNKS_PER_SESSION, H2_MAX_STREAMS, H2_SESSION_STATE_BYTES, H2_STREAM_STATE_BYTES, H2_WINDOW_BYTES, h2StreamCap } from './net/h2';
+import {
+  H2_CHUNK_BYTES,
+  H2_CHUNKS_PER_SESSION,
+  H2_GUARANTEED_STREAMS,
+  H2_MAX_STREAMS,
+  H2_SESSION_STATE_BYTES,
+  H2_STREAM_STATE_BYTES,
+  H2_WINDOW_BYTES,
+  h2StreamCap,
+} from './net/h2';
 import { COMPRESSED_MAX_ENTRIES, MAX_CONCURRENT_COMPRESSIONS } from './static/compress';
 import { SMALL_FILE_BYTES } from './static/site';
 import { MEMO_ENTRIES, MEMO_VALUE_CHARS } from './static/cache-key';
@@ -74,6 +83,11 @@ export function sessionBounds(config: Config): Bound[] {
       set: 'read and dropped as they arrive, at most the flow-control window at a time; past MAX_BODY_BYTES the stream is cancelled',
     },
     {
+      what: 'streams it may open past the worker cap',
+      bytes: H2_GUARANTEED_STREAMS * (H2_STREAM_STATE_BYTES + config.maxUriBytes + config.maxHeaderBytes),
+      set: `${H2_GUARANTEED_STREAMS}, each its state and header list: one client cannot take every slot of the worker cap`,
+    },
+    {
       what: 'read buffers of streamed files',
       bytes: H2_CHUNKS_PER_SESSION * H2_CHUNK_BYTES,
       set: `${H2_CHUNKS_PER_SESSION} of ${H2_CHUNK_BYTES / KIB} KiB; more streams wait for one (a client that stops reading holds these, until SEND_TIMEOUT_MS)`,
@@ -89,7 +103,7 @@ export function workerBounds(config: Config): Bound[] {
         {
           what: 'HTTP/2 streams open (all sessions)',
           bytes: h2StreamCap(config.maxConnections) * (H2_STREAM_STATE_BYTES + config.maxUriBytes + config.maxHeaderBytes),
-          set: `${count(h2StreamCap(config.maxConnections))} per worker (MAX_CONNECTIONS / 2; more are refused with REFUSED_STREAM), ${H2_MAX_STREAMS} per session; each its state (\`npm run h2-memory\`: ~19 KiB) and header list`,
+          set: `${count(h2StreamCap(config.maxConnections))} per worker (max(${H2_MAX_STREAMS}, MAX_CONNECTIONS / 2); past it, a session with ${H2_GUARANTEED_STREAMS} open gets new ones refused with REFUSED_STREAM), ${H2_MAX_STREAMS} per session; each its state (\`npm run h2-memory\`: ~19 KiB) and header list`,
         },
       ]
     : [];

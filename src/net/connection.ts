@@ -32,7 +32,6 @@ export interface ConnectionEvents {
 
 export interface ConnectionContext extends H2Context {
   limits: ParseLimits;
-  maxRequestsPerConnection: number;
   /** OUTPUT_QUEUE_BYTES: above this many queued bytes, the next request waits for 'drain'. */
   outputQueueBytes: number;
   events: ConnectionEvents;

@@ -26,8 +26,12 @@ import { SERVER, streamParts, type ChunkPool, type StreamOut } from './writer';
 export const H2_MAX_STREAMS = 100;
 /** Read size for files streamed over HTTP/2 (four DATA frames of the default size). */
 export const H2_CHUNK_BYTES = 64 * 1024;
-/** Read buffers one session may hold at once (as much as one HTTP/1.1 connection's); a stream waits for one when all are out. */
-export const H2_CHUNKS_PER_SESSION = 4;
+/**
+ * Read buffers one session may hold at once (half of one HTTP/1.1 connection's); a stream waits
+ * for one when all are out. Streams that are read take turns chunk by chunk; only streams whose
+ * client stopped reading keep one, until SEND_TIMEOUT_MS.
+ */
+export const H2_CHUNKS_PER_SESSION = 2;
 /**
  * Streams open at once in a worker: one per two connections MAX_CONNECTIONS allows, and at least
  * one session's worth. Past it a new stream is refused (REFUSED_STREAM, which a client retries),
@@ -36,6 +40,8 @@ export const H2_CHUNKS_PER_SESSION = 4;
 export function h2StreamCap(maxConnections: number): number {
   return Math.max(H2_MAX_STREAMS, Math.floor(maxConnections / 2));
 }
+/** Streams a session may always have open, whatever the worker's total: one client cannot take them all. */
+export const H2_GUARANTEED_STREAMS = 2;
 /** What one open stream holds besides its header list: streams, timers, request (`npm run h2-memory`). */
 export const H2_STREAM_STATE_BYTES = 24 * 1024;
 /** What one idle session holds: TLS, nghttp2, HPACK tables, JS objects (`npm run h2-memory`). */
@@ -43,7 +49,7 @@ export const H2_SESSION_STATE_BYTES = 256 * 1024;
 /** Request body bytes a session holds at most before they are read and dropped: the connection's flow-control window. */
 export const H2_WINDOW_BYTES = 65_535;
 /** Fields that belong to an HTTP/1.1 connection; RFC 9113 §8.2.2 forbids them in HTTP/2. */
-const CONNECTION_SPECIFIC = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te']);
+const CONNECTION_SPECIFIC = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'http2-settings']);
 /** Fields node:http2 accepts once per message: a site rule naming one replaces PWS's value. */
 const SINGLE_VALUE = new Set([
   'content-type',
@@ -75,6 +81,10 @@ export interface H2Context {
   maxConnections: number;
   /** HTTP/2 streams open now in this server. */
   h2Streams: number;
+  /** Streams refused at the worker's cap, and when that was last logged. */
+  h2Refused: { count: number; lastWarning: number };
+  /** MAX_REQUESTS_PER_CONNECTION: after this many streams a session closes (0: no limit). */
+  maxRequestsPerConnection: number;
   sendTimeoutMs: number;
   accessLog: AccessLog | null;
   worker: number;
@@ -89,6 +99,10 @@ export interface H2Context {
 export class H2Session {
   /** Streams being answered. */
   open = 0;
+  /** Streams taken so far (MAX_REQUESTS_PER_CONNECTION). */
+  served = 0;
+  /** The answers in progress, for the sweep's send-progress check. */
+  readonly exchanges = new Set<H2Exchange>();
   /** When the last stream finished (or the session began): an idle session closes after KEEP_ALIVE_TIMEOUT_MS. */
   idleSince = Date.now();
   closing = false;
@@ -289,7 +303,7 @@ class H2Request implements Request {
 }
 
 /** What one stream's answer is doing, for streaming, the timeout and the access log. */
-class H2Exchange implements StreamOut {
+export class H2Exchange implements StreamOut {
   bytes = 0;
   status = 0;
   drainWaiter: (() => void) | null = null;
@@ -297,6 +311,11 @@ class H2Exchange implements StreamOut {
   readonly startHr = performance.now();
   /** The read buffers of a streamed file, or null. */
   chunks: StreamChunks | null = null;
+  /** The whole reply has been handed to the stream. */
+  complete = false;
+  /** Bytes the client had taken at the last sweep, and since when that has not changed. */
+  sentAtSweep = -1;
+  progressAt = Date.now();
 
   constructor(
     readonly session: H2Session,
@@ -313,11 +332,13 @@ function onStream(s: H2Session, stream: ServerHttp2Stream, headers: IncomingHttp
   const { ctx } = s;
   // A reset or a protocol error on one stream concerns only that stream.
   stream.on('error', () => undefined);
-  if (ctx.h2Streams >= h2StreamCap(ctx.maxConnections)) {
-    stream.close(NGHTTP2_REFUSED_STREAM);
+  // Past the worker's cap, only a session with fewer than H2_GUARANTEED_STREAMS open gets another.
+  if (ctx.h2Streams >= h2StreamCap(ctx.maxConnections) && s.open >= H2_GUARANTEED_STREAMS) {
+    refuse(ctx, stream);
     return;
   }
   ctx.h2Streams++;
+  s.served++;
   // A request body is never used (GET and HEAD have none): read and dropped, up to
   // MAX_BODY_BYTES as over HTTP/1.1, then the stream is cancelled. (Resetting it as soon as the
   // reply is handed over would be shorter, but Node 22 and later then drop the reply's HEADERS.)
@@ -332,10 +353,16 @@ function onStream(s: H2Session, stream: ServerHttp2Stream, headers: IncomingHttp
   const req = new H2Request(method, headers[':path'] ?? '', s.fromProxy, raw, headers[':authority']);
   const x = new H2Exchange(s, stream, req);
   s.open++;
-  stream.setTimeout(ctx.sendTimeoutMs, () => stream.close(NGHTTP2_CANCEL));
+  s.exchanges.add(x);
   stream.on('drain', () => wake(x));
   stream.once('close', () => {
     ctx.h2Streams--;
+    s.exchanges.delete(x);
+    if (!x.complete) {
+      // Cut short (the client reset it, or it timed out): logged as nginx does, 499, with what was sent.
+      x.status = 499;
+      x.bytes = Math.max(0, x.bytes - stream.bufferSize);
+    }
     x.chunks?.close();
     wake(x);
     s.open--;
@@ -343,13 +370,26 @@ function onStream(s: H2Session, stream: ServerHttp2Stream, headers: IncomingHttp
     s.endIfDone();
     logAccess(s, x);
   });
-  // The lame duck: this stream is served, then the session closes, as HTTP/1.1 closes after a response.
-  if (ctx.retiring) s.closeGracefully();
+  // The lame duck: this stream is served, then the session closes, as HTTP/1.1 closes after a
+  // response; so does the last stream MAX_REQUESTS_PER_CONNECTION allows.
+  const limit = ctx.maxRequestsPerConnection;
+  if (ctx.retiring || (limit > 0 && s.served >= limit)) s.closeGracefully();
 
   const host = req.header('host');
   const conflicting = headers.host !== undefined && headers[':authority'] !== undefined && headers.host !== headers[':authority'];
   if (conflicting || (host === undefined && method !== 'CONNECT') || req.target === '') {
     respond(x, errorReply(400), false);
+    return;
+  }
+  // HTTP/1.1's limits, with HTTP/1.1's answers (the header list as a whole is bounded by nghttp2).
+  if (req.target.length > ctx.limits.maxUriBytes) {
+    respond(x, errorReply(414), false);
+    return;
+  }
+  let fieldBytes = 0;
+  for (let i = 0; i < req.names.length; i++) fieldBytes += req.names[i]!.length + req.values[i]!.length + 4;
+  if (req.names.length > ctx.limits.maxHeaders || fieldBytes > ctx.limits.maxHeaderBytes) {
+    respond(x, errorReply(431), false);
     return;
   }
   let result: Reply | Promise<Reply>;
@@ -361,13 +401,51 @@ function onStream(s: H2Session, stream: ServerHttp2Stream, headers: IncomingHttp
   }
   const headOnly = method === 'HEAD';
   if (!(result instanceof Promise)) {
-    respond(x, result, headOnly);
+    safeRespond(x, result, headOnly);
     return;
   }
   result.then(
-    (reply) => respond(x, reply, headOnly),
+    (reply) => safeRespond(x, reply, headOnly),
     (err: unknown) => internalError(x, err),
   );
+}
+
+/** respond, with a throw (a field node:http2 refuses, say) made a 500 for this stream only. */
+function safeRespond(x: H2Exchange, reply: Reply, headOnly: boolean): void {
+  try {
+    respond(x, reply, headOnly);
+  } catch (err) {
+    discardBody(reply);
+    internalError(x, err);
+  }
+}
+
+function refuse(ctx: H2Context, stream: ServerHttp2Stream): void {
+  stream.close(NGHTTP2_REFUSED_STREAM);
+  const seen = ctx.h2Refused;
+  seen.count++;
+  const now = Date.now();
+  if (now - seen.lastWarning >= 60_000) {
+    seen.lastWarning = now;
+    log.warn(`HTTP/2: ${h2StreamCap(ctx.maxConnections)} streams open (MAX_CONNECTIONS / 2): new streams of busy sessions refused (${seen.count} so far)`);
+  }
+}
+
+/**
+ * The sweep's check of one session's answers, as HTTP/1.1's checkSendProgress: a stream whose
+ * client has taken no byte for SEND_TIMEOUT_MS while bytes wait for it is cancelled.
+ */
+export function checkStreams(s: H2Session, now: number, sendTimeoutMs: number): void {
+  for (const x of s.exchanges) {
+    const waiting = x.socket.bufferSize;
+    const taken = x.bytes - waiting;
+    if (taken !== x.sentAtSweep || waiting === 0) {
+      x.sentAtSweep = taken;
+      x.progressAt = now;
+    } else if (now - x.progressAt > sendTimeoutMs) {
+      x.socket.close(NGHTTP2_CANCEL);
+    }
+  }
 }
 
 function wake(x: H2Exchange): void {
@@ -379,8 +457,12 @@ function wake(x: H2Exchange): void {
 function internalError(x: H2Exchange, err: unknown): void {
   log.error(`HTTP/2 request (${x.req.method} ${x.req.target}) failed: ${(err as Error | undefined)?.stack ?? String(err)}`);
   if (x.closed) return;
-  if (x.socket.headersSent) x.socket.close(NGHTTP2_INTERNAL_ERROR);
-  else respond(x, errorReply(500), false);
+  try {
+    if (x.socket.headersSent) x.socket.close(NGHTTP2_INTERNAL_ERROR);
+    else respond(x, errorReply(500), false);
+  } catch {
+    x.socket.close(NGHTTP2_INTERNAL_ERROR);
+  }
 }
 
 /** The reply's fields as HTTP/2 carries them: lower-case names, no connection fields. */
@@ -425,6 +507,7 @@ function respond(x: H2Exchange, reply: Reply, headOnly: boolean): void {
   if (!sendsBody) {
     discardBody(reply);
     stream.respond(h2Headers(reply), { endStream: true });
+    x.complete = true;
     return;
   }
   stream.respond(h2Headers(reply));
@@ -432,6 +515,7 @@ function respond(x: H2Exchange, reply: Reply, headOnly: boolean): void {
     x.bytes = body.length;
     sending(body);
     stream.end(body, () => sent(body));
+    x.complete = true;
     return;
   }
   streamFile(x, body);
@@ -442,6 +526,7 @@ function streamFile(x: H2Exchange, body: FileBody): void {
     body.file.close();
     if (complete && !x.closed) {
       x.socket.end();
+      x.complete = true;
     } else if (!x.closed) {
       // The promised content-length cannot be kept: the stream is cut, as HTTP/1.1 cuts the connection.
       x.socket.close(NGHTTP2_INTERNAL_ERROR);

@@ -13,7 +13,7 @@ import { type ConnectionContext, type Connection, BACKED_UP, CLOSING, READ_BODY,
 import { isTrusted } from './client-address';
 import { accept, closeNow, noProxyHeader } from './machine';
 import { dispatcher, fail } from './dispatch';
-import { acceptH2 } from './h2';
+import { acceptH2, checkStreams } from './h2';
 
 export interface HttpServer {
   server: net.Server;
@@ -72,6 +72,7 @@ export function createHttpServer(config: Config, handle: Handler, plain = false)
     sessions: new Set(),
     maxConnections: config.maxConnections,
     h2Streams: 0,
+    h2Refused: { count: 0, lastWarning: 0 },
     sendTimeoutMs: config.sendTimeoutMs,
     trusted: config.trustedProxies,
     proxyProtocol: config.proxyProtocol,
@@ -103,8 +104,12 @@ export function createHttpServer(config: Config, handle: Handler, plain = false)
         log.warn(`MAX_CONNECTIONS (${config.maxConnections}) reached: ${refused} connection(s) answered 503 so far`);
       }
       socket.on('error', () => socket.destroy());
-      socket.end(BUSY);
-      socket.destroySoon();
+      // A client that chose h2 cannot read an HTTP/1.1 answer: it gets the connection closed.
+      if ((socket as tls.TLSSocket).alpnProtocol === 'h2') socket.destroy();
+      else {
+        socket.end(BUSY);
+        socket.destroySoon();
+      }
       return;
     }
     if (config.http2 && (socket as tls.TLSSocket).alpnProtocol === 'h2') acceptH2(socket as tls.TLSSocket, ctx, handle);
@@ -121,7 +126,9 @@ export function createHttpServer(config: Config, handle: Handler, plain = false)
             cert: config.tls.cert,
             key: config.tls.key,
             minVersion: 'TLSv1.2',
-            ALPNProtocols: config.http2 ? ['h2', 'http/1.1'] : ['http/1.1'],
+            // Without HTTP2 no ALPN is offered (any client's list is accepted, as before); with it,
+            // a client that lists neither h2 nor an HTTP/1 version fails the handshake, as with nginx.
+            ...(config.http2 ? { ALPNProtocols: ['h2', 'http/1.1', 'http/1.0'] } : {}),
           },
           onSocket,
         );
@@ -198,6 +205,7 @@ export function sweep(ctx: ConnectionContext, config: Config, now: number): void
   // keep it), at once in a drain; its streams have their own SEND_TIMEOUT_MS.
   for (const s of ctx.sessions) {
     if (s.open === 0 && (now - s.idleSince > config.keepAliveTimeoutMs || ctx.drainingSince !== 0)) s.closeGracefully();
+    else checkStreams(s, now, config.sendTimeoutMs);
   }
 }
 

@@ -63,7 +63,8 @@ export async function fileReply(req: FileRequest, site: Site, file: OpenFile, se
       const negotiated = await negotiate(req.header, site, file, segments, compressible);
       if (negotiated === null) {
         release(null);
-        return { reply: errorReply(406), cache: null };
+        // The refusal depends on Accept-Encoding like any other answer here.
+        return { reply: errorReply(406, { vary: ['Accept-Encoding'] }), cache: null };
       }
       opened.push(...negotiated.opened);
       rep = negotiated.rep;

@@ -39,6 +39,12 @@ describe('curl', () => {
     expect(stdout).toBe('1.1 200');
   });
 
+  it('gets HTTP/1.0 when it offers only that (ALPN http/1.0)', async () => {
+    const { stdout } = await run('curl', ['-sk', '--http1.0', '-o', '/dev/null', '-w', '%{http_version} %{http_code}', `${url}/`]);
+    // The handshake succeeds and the request is answered (a server answers with its own version, 1.1: RFC 9110 §2.5).
+    expect(stdout).toBe('1.1 200');
+  });
+
   it('sees a 404 and a HEAD over h2', async () => {
     const { stdout } = await run('curl', ['-sk', '--http2', '-w', '%{http_code} ', '-o', '/dev/null', `${url}/nope`, '-I', '-o', '/dev/null', `${url}/`]);
     expect(stdout.trim().split(/\s+/)).toEqual(['404', '200']);

@@ -75,7 +75,9 @@ describe('precompressed siblings', () => {
   it('respects identity;q=0: the compressed form, or 406 when there is none the client takes', async () => {
     const r = await fetchWith(off.port, '/only-gz.css', 'gzip, identity;q=0');
     expect(r.headers['content-encoding']).toBe('gzip');
-    expect((await fetchWith(off.port, '/logo.png', 'br, identity;q=0')).status).toBe(406);
+    const refused = await fetchWith(off.port, '/logo.png', 'br, identity;q=0');
+    expect(refused.status).toBe(406);
+    expect(refused.headers.vary).toBe('Accept-Encoding');
   });
 });
 

@@ -8,7 +8,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/glob
 import crypto from 'node:crypto';
 import http2 from 'node:http2';
 import tls from 'node:tls';
-import { H2_CHUNKS_PER_SESSION, H2_MAX_STREAMS, h2StreamCap, type H2Session } from '../../src/net/h2';
+import { H2_CHUNKS_PER_SESSION, H2_GUARANTEED_STREAMS, H2_MAX_STREAMS, h2StreamCap, type H2Session } from '../../src/net/h2';
 import { frame, PING, RawH2, rst, SETTINGS } from '../../scripts/h2-frames';
 import { startInProcess, type InProcess } from '../helpers/in-process';
 import { makeSite, selfSignedCert, waitFor } from '../helpers/server';
@@ -87,7 +87,7 @@ describe('HTTP/2 limits', () => {
     const slow = await RawH2.connect(server.port);
     slow.reading = false;
     try {
-      const ids = Array.from({ length: 20 }, (_, i) => 2 * i + 1);
+      const ids = Array.from({ length: 8 }, (_, i) => 2 * i + 1);
       slow.send(...ids.map((id) => slow.get(id, '/big.bin')));
       await waitFor('the slow session to hold all its read buffers', () =>
         sessionsOf(server).some((s) => s.chunks.inUse === H2_CHUNKS_PER_SESSION && s.chunks.queued > 0),
@@ -96,40 +96,60 @@ describe('HTTP/2 limits', () => {
       // Another session downloads the same file whole meanwhile.
       const fast = await connect(server.port);
       expect((await get(fast, '/big.bin')).body.equals(big)).toBe(true);
-      // SEND_TIMEOUT_MS (1.5 s here) cancels every stalled stream; its buffers come back.
-      await slow.until('every stream to be reset', () => ids.every((id) => slow.streams.get(id)?.reset !== undefined), 20_000);
+      // SEND_TIMEOUT_MS (1.5 s here) cancels every stalled stream, however lively the session
+      // looks otherwise (a PING every 200 ms); its buffers come back.
+      const pings = setInterval(() => slow.send(frame(PING, 0, 0, Buffer.alloc(8))), 200);
+      const since = Date.now();
+      await slow
+        .until('every stream to be reset', () => ids.every((id) => slow.streams.get(id)?.reset !== undefined), 20_000)
+        .finally(() => clearInterval(pings));
+      // H2_CHUNKS_PER_SESSION streams hold the buffers at a time; each round ends SEND_TIMEOUT_MS
+      // (plus a sweep) after it stalled: four rounds for eight streams.
+      expect(Date.now() - since).toBeLessThan(15_000);
       expect(ids.map((id) => slow.streams.get(id)?.reset)).toEqual(ids.map(() => http2.constants.NGHTTP2_CANCEL));
       await waitFor('the buffers to come back', () => sessionsOf(server).every((s) => s.chunks.inUse === 0));
       // The session itself still serves.
       slow.reading = true;
       slow.openWindow(1 << 20);
-      slow.send(slow.get(41, '/'));
-      await slow.until('a new stream to be answered', () => slow.streams.get(41)?.ended === true);
-      expect(slow.streams.get(41)?.status).toBe(0x88);
+      slow.send(slow.get(17, '/'));
+      await slow.until('a new stream to be answered', () => slow.streams.get(17)?.ended === true);
+      expect(slow.streams.get(17)?.status).toBe(0x88);
     } finally {
       slow.close();
     }
   }, 30_000);
 
-  it('refuses streams past the worker cap (REFUSED_STREAM, which clients retry) and serves again once streams end', async () => {
+  it('past the worker cap, refuses the new streams of a busy session (REFUSED_STREAM) but not the first two of another; serves again once streams end', async () => {
     const capped = await startInProcess({ staticDir: site, env: { TLS_CERT: pem.cert, TLS_KEY: pem.key, MAX_CONNECTIONS: '10' } });
-    const hog = await RawH2.connect(capped.port);
+    const cap = h2StreamCap(10);
+    // Two sessions hold the cap between them, half each, reading nothing.
+    const hogs = [await RawH2.connect(capped.port), await RawH2.connect(capped.port)];
     const other = await RawH2.connect(capped.port);
     try {
-      const cap = h2StreamCap(10);
-      hog.reading = false;
-      hog.send(...Array.from({ length: cap }, (_, i) => hog.get(2 * i + 1, '/big.bin')));
+      for (const hog of hogs) {
+        hog.reading = false;
+        hog.send(...Array.from({ length: cap / 2 }, (_, i) => hog.get(2 * i + 1, '/big.bin')));
+      }
       await waitFor('the cap to be reached', () => capped.pws.ctx.h2Streams === cap);
-      other.send(other.get(1, '/'));
-      await other.until('the refusal', () => other.streams.get(1)?.reset !== undefined);
-      expect(other.streams.get(1)?.reset).toBe(http2.constants.NGHTTP2_REFUSED_STREAM);
-      hog.close();
-      await waitFor('the hog streams to end', () => capped.pws.ctx.h2Streams === 0);
-      other.send(other.get(3, '/'));
-      await other.until('an answer', () => other.streams.get(3)?.ended === true);
-      expect(other.streams.get(3)?.status).toBe(0x88);
+      const [hog] = hogs as [RawH2, RawH2];
+      hog.send(hog.get(cap + 1, '/'));
+      other.reading = false;
+      other.send(...[1, 3, 5].map((id) => other.get(id, '/big.bin')));
+      await hog.until('the hog refused', () => hog.streams.get(cap + 1)?.reset !== undefined);
+      await other.until('the third stream refused', () => other.streams.get(5)?.reset !== undefined);
+      expect(hog.streams.get(cap + 1)?.reset).toBe(http2.constants.NGHTTP2_REFUSED_STREAM);
+      expect(other.streams.get(5)?.reset).toBe(http2.constants.NGHTTP2_REFUSED_STREAM);
+      expect(H2_GUARANTEED_STREAMS).toBe(2);
+      expect([1, 3].map((id) => other.streams.get(id)?.status)).toEqual([0x88, 0x88]);
+      for (const h of hogs) h.close();
+      await waitFor('the streams of the hogs to end', () => capped.pws.ctx.h2Streams === 2);
+      other.reading = true;
+      other.openWindow(64 << 20);
+      other.send(other.get(7, '/'));
+      await other.until('an answer', () => other.streams.get(7)?.ended === true);
+      expect(other.streams.get(7)?.status).toBe(0x88);
     } finally {
-      hog.close();
+      for (const h of hogs) h.close();
       other.close();
       await capped.stop();
     }
@@ -172,6 +192,38 @@ describe('HTTP/2 limits', () => {
     // The session goes on.
     expect((await get(c, '/')).status).toBe(200);
     await waitFor('no stream left open', () => server.pws.ctx.h2Streams === 0);
+  });
+
+  it('closes an HTTP/2 connection past MAX_CONNECTIONS without writing HTTP/1.1 bytes into it', async () => {
+    const one = await startInProcess({ staticDir: site, env: { TLS_CERT: pem.cert, TLS_KEY: pem.key, MAX_CONNECTIONS: '1' } });
+    const first = await connect(one.port);
+    try {
+      expect((await get(first, '/')).status).toBe(200);
+      const got = await new Promise<Buffer>((resolve) => {
+        const c = tls.connect({ host: '127.0.0.1', port: one.port, servername: 'localhost', rejectUnauthorized: false, ALPNProtocols: ['h2'] });
+        const chunks: Buffer[] = [];
+        c.on('data', (d: Buffer) => chunks.push(d));
+        c.on('error', () => undefined);
+        c.on('close', () => resolve(Buffer.concat(chunks)));
+      });
+      expect(got.length).toBe(0);
+    } finally {
+      first.destroy();
+      await one.stop();
+    }
+  });
+
+  it('closes a session after MAX_REQUESTS_PER_CONNECTION streams, with GOAWAY', async () => {
+    const few = await startInProcess({ staticDir: site, env: { TLS_CERT: pem.cert, TLS_KEY: pem.key, MAX_REQUESTS_PER_CONNECTION: '3' } });
+    try {
+      const c = await connect(few.port);
+      const goaway = new Promise<void>((resolve) => c.once('goaway', () => resolve()));
+      for (let i = 0; i < 3; i++) expect((await get(c, '/')).status).toBe(200);
+      await goaway;
+      await waitFor('the session to close', () => few.pws.ctx.sessions.size === 0);
+    } finally {
+      await few.stop();
+    }
   });
 
   it('refuses a header list over the head limit, and the session goes on', async () => {
