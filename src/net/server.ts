@@ -126,6 +126,8 @@ export function createHttpServer(config: Config, handle: Handler, plain = false)
             cert: config.tls.cert,
             key: config.tls.key,
             minVersion: 'TLSv1.2',
+            // A handshake gets as long as a request head (Node's default is 120 s).
+            handshakeTimeout: config.headersTimeoutMs,
             // Without HTTP2 no ALPN is offered (any client's list is accepted, as before); with it,
             // a client that lists neither h2 nor an HTTP/1 version fails the handshake, as with nginx.
             ...(config.http2 ? { ALPNProtocols: ['h2', 'http/1.1', 'http/1.0'] } : {}),

@@ -7,6 +7,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import crypto from 'node:crypto';
 import http2 from 'node:http2';
+import net from 'node:net';
 import tls from 'node:tls';
 import { H2_CHUNKS_PER_SESSION, H2_GUARANTEED_STREAMS, H2_MAX_STREAMS, h2StreamCap, type H2Session } from '../../src/net/h2';
 import { frame, PING, RawH2, rst, SETTINGS } from '../../scripts/h2-frames';
@@ -249,6 +250,23 @@ describe('HTTP/2 limits', () => {
       expect(raw.streams.get(3)?.status).toBe(0x88);
     } finally {
       raw.close();
+    }
+  });
+});
+
+describe('the TLS handshake', () => {
+  it('gets HEADERS_TIMEOUT_MS, then the connection is closed', async () => {
+    const quick = await startInProcess({ staticDir: site, env: { TLS_CERT: pem.cert, TLS_KEY: pem.key, HEADERS_TIMEOUT_MS: '500' } });
+    try {
+      const started = Date.now();
+      await new Promise<void>((resolve) => {
+        const c = net.connect(quick.port, '127.0.0.1');
+        c.on('error', () => undefined);
+        c.on('close', () => resolve());
+      });
+      expect(Date.now() - started).toBeLessThan(5000);
+    } finally {
+      await quick.stop();
     }
   });
 });
