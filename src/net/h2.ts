@@ -4,9 +4,11 @@
 // and the same file streaming (net/writer.ts) under the stream's flow control.
 //
 // A session's bounds: at most H2_MAX_STREAMS streams at a time; a header list no longer than
-// HTTP/1.1's head limit; request bodies read and dropped up to MAX_BODY_BYTES, as over HTTP/1.1; streamed files read through
-// H2_CHUNKS_PER_SESSION buffers of H2_CHUNK_BYTES, so streams the client stops reading hold at
-// most those. nghttp2 cuts off a client that resets streams in a loop (CVE-2023-44487).
+// HTTP/1.1's head limit, and HTTP/1.1's 414/431 limits; request bodies read and dropped up to
+// MAX_BODY_BYTES; streamed files read through H2_CHUNKS_PER_SESSION buffers of H2_CHUNK_BYTES, so
+// streams the client stops reading hold at most those, until the sweep's SEND_TIMEOUT_MS check
+// cancels them. The worker caps open streams (h2StreamCap). nghttp2 cuts off a client that resets
+// streams in a loop (CVE-2023-44487) or floods SETTINGS or PINGs.
 
 import http2, { type Http2Session, type IncomingHttpHeaders, type OutgoingHttpHeaders, type ServerHttp2Stream } from 'node:http2';
 import type tls from 'node:tls';
@@ -16,10 +18,9 @@ import type { Handler, Request } from '../contract/request';
 import { httpDate } from '../http/date';
 import { sending, sent } from '../in-flight';
 import { log } from '../log';
-import { clientAddress, isTrusted } from './client-address';
 import type { AccessLog } from '../access-log';
 import type { ParseLimits } from '../http/parser';
-import type { TrustedProxies } from './client-address';
+import { clientAddress, isTrusted, type TrustedProxies } from './client-address';
 import { SERVER, streamParts, type ChunkPool, type StreamOut } from './writer';
 
 /** SETTINGS_MAX_CONCURRENT_STREAMS, as Apache and h2o: a page of 100 assets needs no second round. */
@@ -34,8 +35,9 @@ export const H2_CHUNK_BYTES = 64 * 1024;
 export const H2_CHUNKS_PER_SESSION = 2;
 /**
  * Streams open at once in a worker: one per two connections MAX_CONNECTIONS allows, and at least
- * one session's worth. Past it a new stream is refused (REFUSED_STREAM, which a client retries),
- * so that stream state is bounded by the worker, not by sessions × H2_MAX_STREAMS.
+ * one session's worth. Past it a session's new stream is refused (REFUSED_STREAM, which a browser
+ * retries) unless the session has fewer than H2_GUARANTEED_STREAMS open, so that stream state is
+ * bounded by the worker, not by sessions × H2_MAX_STREAMS, and no client can take every slot.
  */
 export function h2StreamCap(maxConnections: number): number {
   return Math.max(H2_MAX_STREAMS, Math.floor(maxConnections / 2));
