@@ -80,3 +80,12 @@ export function clientAddress(ctx: { trusted: TrustedProxies | null; proxyProtoc
   for (let i = 0; i < req.names.length; i++) if (req.names[i] === 'x-forwarded-for') forwarded.push(req.values[i]!);
   return forwarded.length === 0 ? remote : forwardedClient(ctx.trusted, remote, forwarded);
 }
+
+/**
+ * A peer address as the access log shows it: an IPv4 client of a dual-stack socket
+ * (`::ffff:192.0.2.1`) as the IPv4 address it is, as nginx logs it; '-' when unknown.
+ */
+export function peerAddress(address: string | undefined): string {
+  if (address === undefined) return '-';
+  return address.startsWith('::ffff:') && net.isIPv4(address.slice(7)) ? address.slice(7) : address;
+}

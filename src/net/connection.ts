@@ -6,7 +6,7 @@ import type { AccessLog } from '../access-log';
 import type { H2Context } from './h2';
 import type { FileSource } from '../contract/reply';
 import type { ChunkedDecoder } from '../http/chunked';
-import { isTrusted, type TrustedProxies } from './client-address';
+import { isTrusted, peerAddress, type TrustedProxies } from './client-address';
 import { emptyHead, type ParseLimits } from '../http/parser';
 import { emptyFraming, header } from '../http/request';
 
@@ -96,7 +96,7 @@ export class Connection {
   ) {
     this.headLimit = ctx.limits.maxUriBytes + ctx.limits.maxHeaderBytes + 64;
     // Only the access log needs the peer's address; asking costs a getpeername(2) and a string.
-    this.remote = ctx.accessLog === null ? '-' : (socket.remoteAddress ?? '-');
+    this.remote = ctx.accessLog === null ? '-' : peerAddress(socket.remoteAddress);
     // Under PROXY_PROTOCOL only trusted peers get this far (net/server.ts).
     this.fromProxy = ctx.proxyProtocol || (ctx.trusted !== null && isTrusted(ctx.trusted, socket.remoteAddress));
     this.awaitingProxy = ctx.proxyProtocol;

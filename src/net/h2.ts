@@ -20,7 +20,7 @@ import { sending, sent } from '../in-flight';
 import { log } from '../log';
 import type { AccessLog } from '../access-log';
 import type { ParseLimits } from '../http/parser';
-import { clientAddress, isTrusted, type TrustedProxies } from './client-address';
+import { clientAddress, isTrusted, peerAddress, type TrustedProxies } from './client-address';
 import { SERVER, streamParts, type ChunkPool, type StreamOut } from './writer';
 
 /** SETTINGS_MAX_CONCURRENT_STREAMS, as Apache and h2o: a page of 100 assets needs no second round. */
@@ -118,7 +118,7 @@ export class H2Session {
     socket: tls.TLSSocket,
   ) {
     this.chunks = new SessionChunks();
-    this.remote = ctx.accessLog === null ? '-' : (socket.remoteAddress ?? '-');
+    this.remote = ctx.accessLog === null ? '-' : peerAddress(socket.remoteAddress);
     this.fromProxy = ctx.trusted !== null && isTrusted(ctx.trusted, socket.remoteAddress);
   }
 

@@ -7,6 +7,8 @@ import net from 'node:net';
 import path from 'node:path';
 import { log } from '../../src/log';
 import { afterEach, jest, describe, expect, it } from '@jest/globals';
+import { createPwsServer } from '../../src/app';
+import { loadConfig } from '../../src/config';
 import { startInProcess, type InProcess } from '../helpers/in-process';
 import { exchange } from '../helpers/raw';
 import { makeSite, tempDir } from '../helpers/server';
@@ -135,5 +137,27 @@ describe('X-Forwarded-For', () => {
       await exchange(s.port, `GET / HTTP/1.1\r\nHost: t\r\nX-Forwarded-For: 203.0.113.9\r\nConnection: close\r\n\r\n`);
       expect(await logged()).toEqual(['127.0.0.1']);
     }
+  });
+});
+
+describe('the access log on a dual-stack socket', () => {
+  it('names an IPv4 client by its IPv4 address, not ::ffff:…', async () => {
+    const file = path.join(tempDir('pws-log-'), 'access.log');
+    const config = loadConfig({ STATIC_DIR: root, ACCESS_LOG: file, PORT: '0' }, tempDir('pws-cwd-'));
+    const pws = createPwsServer(config);
+    // Bound to :: (all interfaces, IPv6 and IPv4), as PWS is without HOST.
+    await new Promise<void>((resolve) => pws.server.listen(0, '::', () => resolve()));
+    try {
+      const port = (pws.server.address() as net.AddressInfo).port;
+      expect(await raw(port, [Buffer.from(GET)])).toMatch(/^HTTP\/1\.1 200 OK/);
+    } finally {
+      pws.destroyAll();
+      await new Promise((resolve) => pws.server.close(resolve));
+    }
+    const lines = fs
+      .readFileSync(file, 'utf8')
+      .split('\n')
+      .filter((l) => l !== '');
+    expect(lines.map((l) => l.split(' ')[0])).toEqual(['127.0.0.1']);
   });
 });

@@ -2,7 +2,7 @@
 // read from the right past every trusted hop.
 
 import { describe, expect, it } from '@jest/globals';
-import { forwardedClient, isTrusted, parseTrustedProxies, type TrustedProxies } from '../../../src/net/client-address';
+import { forwardedClient, isTrusted, parseTrustedProxies, peerAddress, type TrustedProxies } from '../../../src/net/client-address';
 
 const trusted = parseTrustedProxies('10.0.0.0/8, 198.51.100.10 2001:db8:1::/48') as TrustedProxies;
 
@@ -41,5 +41,16 @@ describe('forwardedClient', () => {
 
   it('believes nothing from a peer that is not trusted', () => {
     expect(forwardedClient(trusted, '203.0.113.50', ['1.2.3.4'])).toBe('203.0.113.50');
+  });
+});
+
+describe('peerAddress', () => {
+  it('shows an IPv4 client of a dual-stack socket as IPv4, and leaves everything else', () => {
+    expect(peerAddress('::ffff:127.0.0.1')).toBe('127.0.0.1');
+    expect(peerAddress('::ffff:198.51.100.7')).toBe('198.51.100.7');
+    expect(peerAddress('::ffff:abcd')).toBe('::ffff:abcd');
+    expect(peerAddress('2001:db8::1')).toBe('2001:db8::1');
+    expect(peerAddress('127.0.0.1')).toBe('127.0.0.1');
+    expect(peerAddress(undefined)).toBe('-');
   });
 });
