@@ -2,10 +2,11 @@
 // env beats .env), parsed with node:util's parseArgs.
 
 import { parseArgs } from 'node:util';
+import { VARIABLES } from './variables';
 
 export type CliResult =
   | { kind: 'run' | 'bounds' | 'check'; env: Record<string, string>; fromFlag: Record<string, string> }
-  | { kind: 'help' }
+  | { kind: 'help'; all: boolean }
   | { kind: 'version' }
   | { kind: 'error'; message: string };
 
@@ -30,18 +31,49 @@ Logs
       --log-format F        combined or json (default combined)
 Other
       --env-file F          read settings from F instead of ./.env
+      --health-path P       answer P with 200 ok for load balancers (e.g. /healthz)
+      --headers-file F      JSON file of response fields per path glob
+      --immutable G         glob of hashed assets cached for a year as immutable
+      --redirect-port N     with TLS: a plain-HTTP port that redirects to HTTPS
       --check               check the configuration and the files it names, print
                             the result and exit (0 when it is good): run it before a
                             reload, as nginx -t
       --bounds              print the memory bound of everything a client can make a
                             worker hold, at these settings, and exit
-  -h, --help                show this help
+  -h, --help                show this help (--help all: every option)
   -v, --version             show the version
 
-Every option has an environment variable of the same meaning (PORT, HOST, WORKERS, ...);
-see .env.example. Options beat the environment, which beats the .env file.`;
+Every setting has an option and an environment variable of the same meaning (--max-connections
+and MAX_CONNECTIONS, ...); see .env.example. Options beat the environment, which beats .env.`;
+
+/** The flag of a variable: its name in lower case with dashes (MAX_URI_BYTES → --max-uri-bytes). */
+export function flagOf(variable: string): string {
+  return variable.toLowerCase().replace(/_/g, '-');
+}
+
+/** Shorter names for a few flags, as in the help above. */
+const ALIASES: Record<string, string> = { immutable: 'IMMUTABLE_PATTERN', 'redirect-port': 'HTTP_REDIRECT_PORT' };
+/** Variables whose generated flag would clash with a switch of the same name (--cors sets *). */
+const SWITCHES = new Set(['CORS']);
+
+/** `pws --help all`: every option, one per variable, with its default and meaning. */
+export function helpAll(): string {
+  const rows = VARIABLES.filter((v) => !SWITCHES.has(v.name)).map((v) => {
+    const flag = `--${flagOf(v.name)} V`;
+    return `  ${flag.padEnd(34)}${v.meaning}${v.fallback === '' ? '' : ` (default ${v.fallback})`}`;
+  });
+  return `Usage: pws [dir] [options]\n\nEvery option (each sets the variable of the same name in capitals):\n${rows.join('\n')}\n  --cors                            allow every origin (CORS=*; a list of origins: CORS=...)\n  --spa, --listing, --no-compression, --check, --bounds, --env-file F, -h, -v: see pws --help`;
+}
+
+/** Every variable's flag (a string), its aliases, and the switches and commands. */
+const STRING_FLAGS: Record<string, string> = {
+  ...Object.fromEntries(VARIABLES.filter((v) => !SWITCHES.has(v.name)).map((v) => [flagOf(v.name), v.name])),
+  ...ALIASES,
+  'env-file': 'ENV_FILE',
+};
 
 const OPTIONS = {
+  ...Object.fromEntries(Object.keys(STRING_FLAGS).map((flag) => [flag, { type: 'string' as const }])),
   port: { type: 'string', short: 'p' },
   host: { type: 'string', short: 'H' },
   workers: { type: 'string', short: 'w' },
@@ -49,30 +81,11 @@ const OPTIONS = {
   spa: { type: 'boolean' },
   listing: { type: 'boolean' },
   'no-compression': { type: 'boolean' },
-  'cache-control': { type: 'string' },
-  'access-log': { type: 'string' },
-  'log-format': { type: 'string' },
-  'tls-cert': { type: 'string' },
-  'tls-key': { type: 'string' },
-  'env-file': { type: 'string' },
   bounds: { type: 'boolean' },
   check: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean', short: 'v' },
 } as const;
-
-/** Which variable each string flag sets. */
-const STRING_FLAGS: Record<string, string> = {
-  port: 'PORT',
-  host: 'HOST',
-  workers: 'WORKERS',
-  'cache-control': 'CACHE_CONTROL',
-  'access-log': 'ACCESS_LOG',
-  'log-format': 'LOG_FORMAT',
-  'tls-cert': 'TLS_CERT',
-  'tls-key': 'TLS_KEY',
-  'env-file': 'ENV_FILE',
-};
 
 /**
  * Parses argv (without node and the script). Returns the variables the flags set, with
@@ -93,7 +106,7 @@ export function parseCli(argv: readonly string[]): CliResult {
     };
   }
   const { values, positionals } = parsed;
-  if (values.help) return { kind: 'help' };
+  if (values.help) return { kind: 'help', all: positionals[0] === 'all' };
   if (values.version) return { kind: 'version' };
   if (positionals.length > 1) return { kind: 'error', message: `one folder to serve, not ${positionals.length}: ${positionals.join(' ')}` };
 
@@ -106,7 +119,8 @@ export function parseCli(argv: readonly string[]): CliResult {
   const [dir] = positionals;
   if (dir !== undefined) set('STATIC_DIR', dir, '[dir]');
   for (const [flag, name] of Object.entries(STRING_FLAGS)) {
-    const value = values[flag as keyof typeof values];
+    // The generated flags are not in parseArgs's inferred type: look them up as a record.
+    const value: unknown = (values as Record<string, unknown>)[flag];
     if (typeof value === 'string') {
       if (value === '') return { kind: 'error', message: `--${flag} needs a value` };
       set(name, value, `--${flag}`);

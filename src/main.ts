@@ -3,7 +3,7 @@
 
 import cluster from 'node:cluster';
 import { boundsTable } from './bounds';
-import { HELP, parseCli } from './cli';
+import { HELP, helpAll, parseCli } from './cli';
 import { checkReport } from './check';
 import { ConfigError, loadConfig, type Config } from './config';
 import { runPrimary } from './cluster/primary';
@@ -14,7 +14,7 @@ import { VERSION } from './version';
 function primaryFlags(): { kind: 'run' | 'bounds' | 'check'; env: Record<string, string>; fromFlag: Record<string, string> } {
   const cli = parseCli(process.argv.slice(2));
   if (cli.kind === 'help') {
-    process.stdout.write(`${HELP}\n`);
+    process.stdout.write(`${cli.all ? helpAll() : HELP}\n`);
     process.exit(0);
   }
   if (cli.kind === 'version') {

@@ -1,7 +1,8 @@
 // The pws command line: each flag sets the variable of the same meaning; mistakes are usage errors.
 
 import { describe, expect, it } from '@jest/globals';
-import { parseCli } from '../../src/cli';
+import { flagOf, helpAll, parseCli } from '../../src/cli';
+import { VARIABLES } from '../../src/variables';
 
 describe('parseCli', () => {
   it('maps every flag to its variable', () => {
@@ -64,9 +65,29 @@ describe('parseCli', () => {
     expect(parseCli(['--check', '-p', '8080'])).toEqual({ kind: 'check', env: { PORT: '8080' }, fromFlag: { PORT: '--port' } });
   });
 
-  it('answers help and version', () => {
-    expect(parseCli(['--help'])).toEqual({ kind: 'help' });
+  it('answers help (short, or every option with --help all) and version', () => {
+    expect(parseCli(['--help'])).toEqual({ kind: 'help', all: false });
+    expect(parseCli(['--help', 'all'])).toEqual({ kind: 'help', all: true });
     expect(parseCli(['-v'])).toEqual({ kind: 'version' });
+  });
+
+  it('has a flag for every variable, named after it, and --help all lists each', () => {
+    const all = helpAll();
+    for (const v of VARIABLES) {
+      if (v.name === 'CORS') continue; // --cors is a switch (CORS=*)
+      const flag = `--${flagOf(v.name)}`;
+      // TLS_CERT and TLS_KEY go together.
+      const pair = v.name === 'TLS_CERT' ? ['--tls-key', 'k'] : v.name === 'TLS_KEY' ? ['--tls-cert', 'c'] : [];
+      const result = parseCli([flag, 'x', ...pair]);
+      expect(result.kind).toBe('run');
+      if (result.kind === 'run') expect([result.env[v.name], result.fromFlag[v.name]]).toEqual(['x', flag]);
+      expect(all).toContain(`  ${flag} V`);
+    }
+    expect(parseCli(['--health-path', '/healthz', '--immutable', '/assets/**', '--redirect-port', '80'])).toEqual({
+      kind: 'run',
+      env: { HEALTH_PATH: '/healthz', IMMUTABLE_PATTERN: '/assets/**', HTTP_REDIRECT_PORT: '80' },
+      fromFlag: { HEALTH_PATH: '--health-path', IMMUTABLE_PATTERN: '--immutable', HTTP_REDIRECT_PORT: '--redirect-port' },
+    });
   });
 
   it.each([
