@@ -1,6 +1,7 @@
 // What a GET or HEAD gets back: exact status lines, the fields every response carries, and bytes intact.
 
 import crypto from 'node:crypto';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { exchange, get } from '../helpers/raw';
 import { startInProcess, type InProcess } from '../helpers/in-process';
@@ -126,6 +127,21 @@ describe('a site without error.html', () => {
       expect(r.body.toString()).toContain('404');
     } finally {
       await bare.stop();
+    }
+  });
+});
+
+describe('the demo site (static/)', () => {
+  it('has a favicon, so that a browser asking for /favicon.ico gets an icon, not the 404 page', async () => {
+    const demo = await startInProcess({ staticDir: path.join(__dirname, '..', '..', 'static') });
+    try {
+      const r = await get(demo.port, '/favicon.ico');
+      expect(r.status).toBe(200);
+      expect(r.headers['content-type']).toMatch(/^image\/(x-icon|vnd\.microsoft\.icon)$/);
+      // An ICO file: reserved 0, type 1 (icon), at least one image.
+      expect([r.body.readUInt16LE(0), r.body.readUInt16LE(2), r.body.readUInt16LE(4) > 0]).toEqual([0, 1, true]);
+    } finally {
+      await demo.stop();
     }
   });
 });
