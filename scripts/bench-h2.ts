@@ -4,13 +4,14 @@
 // 1 KB page, and a page's worth of assets (40 files of 2–12 KB, fetched in turn). As for wrk, all
 // servers run at once and h2load visits them in turn, round by round; each cell is the median.
 
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fmt, ratio } from './bench-report';
 import { startPeer, startPws, WORKERS, type Server } from './bench-servers';
 import { startNginx, which } from './nginx';
-import { sleep } from './measure';
+import { selfSignedCert, sleep } from './measure';
 
 export const ASSETS = 40;
 
@@ -25,34 +26,12 @@ interface H2Workload {
   paths: string[];
 }
 
-/** Writes the asset files and a self-signed certificate into `dir`; returns the certificate's paths. */
+/** Writes the asset files into `dir` and a self-signed certificate into a temporary folder of its own; returns the certificate's paths. */
 export function prepareH2(dir: string): { cert: string; key: string } {
   fs.mkdirSync(path.join(dir, 'assets'), { recursive: true });
   for (let i = 0; i < ASSETS; i++)
     fs.writeFileSync(path.join(dir, 'assets', `a${i}.css`), `.c${i} { color: #${String(i).padStart(6, '0')}; }\n`.repeat(60 + ((i * 37) % 250)));
-  const cert = path.join(dir, '..', `bench-cert-${process.pid}.pem`);
-  const key = path.join(dir, '..', `bench-key-${process.pid}.pem`);
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:prime256v1',
-      '-nodes',
-      '-days',
-      '1',
-      '-subj',
-      '/CN=localhost',
-      '-keyout',
-      key,
-      '-out',
-      cert,
-    ],
-    { stdio: 'ignore' },
-  );
+  const { cert, key } = selfSignedCert(fs.mkdtempSync(path.join(os.tmpdir(), 'pws-bench-tls-')));
   return { cert, key };
 }
 
@@ -145,7 +124,6 @@ export async function benchH2(dir: string, seconds: number, rounds: number, log:
     return lines.join('\n');
   } finally {
     for (const { server } of running) await server.stop();
-    fs.rmSync(cert, { force: true });
-    fs.rmSync(key, { force: true });
+    fs.rmSync(path.dirname(cert), { recursive: true, force: true });
   }
 }

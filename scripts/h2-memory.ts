@@ -8,13 +8,12 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { execFileSync } from 'node:child_process';
 import type { AddressInfo } from 'node:net';
 import { createPwsServer } from '../src/app';
 import { loadConfig } from '../src/config';
 import { H2_CHUNK_BYTES, H2_CHUNKS_PER_SESSION, H2_MAX_STREAMS } from '../src/net/h2';
 import { RawH2 } from './h2-frames';
-import { sleep } from './measure';
+import { selfSignedCert, sleep } from './measure';
 
 const SESSIONS = 20;
 
@@ -31,29 +30,7 @@ async function main(): Promise<void> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pws-h2mem-'));
   fs.mkdirSync(path.join(dir, 'www'));
   fs.writeFileSync(path.join(dir, 'www', 'big.bin'), crypto.randomBytes(4 << 20));
-  const cert = path.join(dir, 'cert.pem');
-  const key = path.join(dir, 'key.pem');
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:prime256v1',
-      '-nodes',
-      '-days',
-      '1',
-      '-subj',
-      '/CN=localhost',
-      '-keyout',
-      key,
-      '-out',
-      cert,
-    ],
-    { stdio: 'ignore' },
-  );
+  const { cert, key } = selfSignedCert(dir);
   const config = loadConfig(
     { STATIC_DIR: path.join(dir, 'www'), TLS_CERT: cert, TLS_KEY: key, ACCESS_LOG: 'off', HOST: '127.0.0.1', PORT: '0', MAX_CONNECTIONS: '4096' },
     dir,

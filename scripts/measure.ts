@@ -1,7 +1,7 @@
 // Shared pieces of the measuring tools: start PWS on a free loopback port, read a process's
 // memory, time requests on fresh connections.
 
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -19,6 +19,18 @@ export const REPO = repoRoot(__dirname);
 export const MAIN = path.join(REPO, 'dist', 'main.js');
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * A self-signed certificate for localhost (P-256, one day), made by openssl as `cert.pem` and
+ * `key.pem` in `dir`: the PEM files' paths.
+ */
+export function selfSignedCert(dir: string): { cert: string; key: string } {
+  const cert = path.join(dir, 'cert.pem');
+  const key = path.join(dir, 'key.pem');
+  const args = ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1', '-subj', '/CN=localhost'];
+  execFileSync('openssl', [...args, '-keyout', key, '-out', cert], { stdio: 'ignore' });
+  return { cert, key };
+}
 
 export function freePort(): Promise<number> {
   return new Promise((resolve) => {

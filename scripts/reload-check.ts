@@ -5,12 +5,12 @@
 // three rolling restarts each way, and prints what each kind of client saw. Our own primary runs
 // once more with TLS, where an HTTP/2 client (several streams per session) joins the two others.
 
-import { execFile, execFileSync, spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { LoadClient, type LoadKind, type LoadStats } from './load';
-import { freePort, MAIN, REPO, sleep, waitUntilServing } from './measure';
+import { freePort, MAIN, REPO, selfSignedCert, sleep, waitUntilServing } from './measure';
 
 const PM2 = path.join(REPO, 'node_modules', 'pm2', 'bin', 'pm2');
 const ROUNDS = 3;
@@ -25,29 +25,7 @@ function makeSite(): Site {
   const asset = Buffer.alloc(256 * 1024, 'a');
   fs.writeFileSync(path.join(dir, 'index.html'), index);
   fs.writeFileSync(path.join(dir, 'asset.bin'), asset);
-  const cert = path.join(dir, 'cert.pem');
-  const key = path.join(dir, 'key.pem');
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:prime256v1',
-      '-nodes',
-      '-days',
-      '1',
-      '-subj',
-      '/CN=localhost',
-      '-keyout',
-      key,
-      '-out',
-      cert,
-    ],
-    { stdio: 'ignore' },
-  );
+  const { cert, key } = selfSignedCert(dir);
   return {
     dir,
     cert,

@@ -14,3 +14,22 @@ export const log = {
   warn: (message: string): void => write('warn', message),
   error: (message: string): void => write('error', message),
 };
+
+/**
+ * A condition worth a warning that can happen on every request or connection: each occurrence is
+ * counted, and a line is written at most once a minute, so that a flood cannot flood the log.
+ */
+export class RareWarning {
+  /** Occurrences so far. */
+  count = 0;
+  private last = -Infinity;
+
+  /** Counts one occurrence; writes `message(count)` if no line was written in the last minute. */
+  note(message: (count: number) => string): void {
+    this.count++;
+    const now = Date.now();
+    if (now - this.last < 60_000) return;
+    this.last = now;
+    log.warn(message(this.count));
+  }
+}

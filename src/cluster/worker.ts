@@ -3,7 +3,7 @@
 
 import type net from 'node:net';
 import type { Config } from '../config';
-import { log } from '../log';
+import { log, RareWarning } from '../log';
 import { createPwsServer } from '../app';
 import { createHttpServer, type HttpServer } from '../net/server';
 import { withHealth } from '../site/health';
@@ -100,17 +100,13 @@ export function runWorker(config: Config): void {
   const open = (): number => servers.reduce((n, s) => n + s.open(), 0);
   let stopping = false;
   let listening = false;
-  let lastAcceptError = 0;
+  const acceptErrors = new RareWarning();
 
   pws.server.on('error', (err: NodeJS.ErrnoException) => {
     if (listening) {
       // accept() failing (EMFILE, ENFILE, ENOBUFS) is transient: libuv keeps the listener and
       // sheds the pending connection; we keep serving and say so at most once a minute.
-      const now = Date.now();
-      if (now - lastAcceptError > 60_000) {
-        lastAcceptError = now;
-        log.warn(`accept failed (${err.code ?? err.message}); still serving`);
-      }
+      acceptErrors.note(() => `accept failed (${err.code ?? err.message}); still serving`);
       return;
     }
     listenFailed(

@@ -3,6 +3,7 @@
 
 import type net from 'node:net';
 import type { AccessLog } from '../access-log';
+import type { RareWarning } from '../log';
 import type { H2Context } from './h2';
 import type { FileSource } from '../contract/reply';
 import type { ChunkedDecoder } from '../http/chunked';
@@ -47,8 +48,8 @@ export interface ConnectionContext extends H2Context {
   trusted: TrustedProxies | null;
   /** PROXY_PROTOCOL: every connection (from a trusted proxy) starts with a PROXY header. */
   proxyProtocol: boolean;
-  /** Connections closed for want of a PROXY header, and when that was last logged. */
-  badProxyHeaders: { count: number; lastWarning: number };
+  /** Connections closed for want of a PROXY header. */
+  badProxyHeaders: RareWarning;
 }
 
 export class Connection {

@@ -15,13 +15,12 @@ import type tls from 'node:tls';
 import { errorReply } from '../contract/error-page';
 import { contentLength, discardBody, type FileBody, type Reply } from '../contract/reply';
 import type { Handler, Request } from '../contract/request';
-import { httpDate } from '../http/date';
 import { sending, sent } from '../in-flight';
-import { log } from '../log';
+import { log, type RareWarning } from '../log';
 import type { AccessLog } from '../access-log';
 import type { ParseLimits } from '../http/parser';
 import { clientAddress, isTrusted, peerAddress, type TrustedProxies } from './client-address';
-import { SERVER, streamParts, type ChunkPool, type StreamOut } from './writer';
+import { replyFields, streamParts, type ChunkPool, type StreamOut } from './writer';
 
 /** SETTINGS_MAX_CONCURRENT_STREAMS, as Apache and h2o: a page of 100 assets needs no second round. */
 export const H2_MAX_STREAMS = 100;
@@ -83,8 +82,8 @@ export interface H2Context {
   maxConnections: number;
   /** HTTP/2 streams open now in this server. */
   h2Streams: number;
-  /** Streams refused at the worker's cap, and when that was last logged. */
-  h2Refused: { count: number; lastWarning: number };
+  /** Streams refused at the worker's cap. */
+  h2Refused: RareWarning;
   /** MAX_REQUESTS_PER_CONNECTION: after this many streams a session closes (0: no limit). */
   maxRequestsPerConnection: number;
   sendTimeoutMs: number;
@@ -234,7 +233,7 @@ class StreamChunks implements ChunkPool {
 }
 
 /** Session options: the limits above, and HTTP/1.1's header limits for the header list. */
-export function sessionOptions(ctx: H2Context): http2.ServerOptions {
+function sessionOptions(ctx: H2Context): http2.ServerOptions {
   return {
     settings: {
       maxConcurrentStreams: H2_MAX_STREAMS,
@@ -305,7 +304,7 @@ class H2Request implements Request {
 }
 
 /** What one stream's answer is doing, for streaming, the timeout and the access log. */
-export class H2Exchange implements StreamOut {
+class H2Exchange implements StreamOut {
   bytes = 0;
   status = 0;
   drainWaiter: (() => void) | null = null;
@@ -424,13 +423,9 @@ function safeRespond(x: H2Exchange, reply: Reply, headOnly: boolean): void {
 
 function refuse(ctx: H2Context, stream: ServerHttp2Stream): void {
   stream.close(NGHTTP2_REFUSED_STREAM);
-  const seen = ctx.h2Refused;
-  seen.count++;
-  const now = Date.now();
-  if (now - seen.lastWarning >= 60_000) {
-    seen.lastWarning = now;
-    log.warn(`HTTP/2: ${h2StreamCap(ctx.maxConnections)} streams open (MAX_CONNECTIONS / 2): new streams of busy sessions refused (${seen.count} so far)`);
-  }
+  ctx.h2Refused.note(
+    (n) => `HTTP/2: ${h2StreamCap(ctx.maxConnections)} streams open (MAX_CONNECTIONS / 2): new streams of busy sessions refused (${n} so far)`,
+  );
 }
 
 /**
@@ -467,32 +462,19 @@ function internalError(x: H2Exchange, err: unknown): void {
   }
 }
 
-/** The reply's fields as HTTP/2 carries them: lower-case names, no connection fields. */
-export function h2Headers(reply: Reply): OutgoingHttpHeaders {
-  const h = reply.headers;
-  const out: OutgoingHttpHeaders = { ':status': reply.status, server: SERVER, date: httpDate() };
-  if (h.contentType !== undefined) out['content-type'] = h.contentType;
-  if (h.contentEncoding !== undefined) out['content-encoding'] = h.contentEncoding;
-  if (h.contentRange !== undefined) out['content-range'] = h.contentRange;
-  if (h.lastModified !== undefined) out['last-modified'] = h.lastModified;
-  if (h.etag !== undefined) out.etag = h.etag;
-  if (h.cacheControl !== undefined) out['cache-control'] = h.cacheControl;
-  if (h.acceptRanges !== undefined) out['accept-ranges'] = h.acceptRanges;
-  if (h.location !== undefined) out.location = h.location;
-  if (h.allow !== undefined) out.allow = h.allow;
-  if (h.retryAfter !== undefined) out['retry-after'] = String(h.retryAfter);
-  if (h.extra !== undefined) {
-    for (const [name, value] of h.extra) {
-      const lower = name.toLowerCase();
-      if (CONNECTION_SPECIFIC.has(lower)) continue;
-      const before = out[lower];
-      if (before === undefined || SINGLE_VALUE.has(lower)) out[lower] = value;
-      else out[lower] = [...(Array.isArray(before) ? before : [String(before)]), value];
-    }
+/**
+ * The reply's fields (the same as HTTP/1.1's) as HTTP/2 carries them: lower-case names, no
+ * connection fields, a repeated field as a list, except where node:http2 takes one value.
+ */
+function h2Headers(reply: Reply): OutgoingHttpHeaders {
+  const out: OutgoingHttpHeaders = { ':status': reply.status };
+  for (const [name, value] of replyFields(reply)) {
+    const lower = name.toLowerCase();
+    if (CONNECTION_SPECIFIC.has(lower)) continue;
+    const before = out[lower];
+    if (before === undefined || SINGLE_VALUE.has(lower)) out[lower] = String(value);
+    else out[lower] = [...(Array.isArray(before) ? before : [String(before)]), String(value)];
   }
-  if (h.vary !== undefined && h.vary.length > 0) out.vary = h.vary.join(', ');
-  if (reply.status !== 204 && reply.status !== 304) out['content-length'] = contentLength(reply);
-  out['x-content-type-options'] = 'nosniff';
   return out;
 }
 

@@ -11,7 +11,6 @@
 // So a client that pipelines requests and never reads holds at most that queue plus one reply.
 
 import type net from 'node:net';
-import { log } from '../log';
 import { LF } from '../http/chars';
 import { ChunkedDecoder } from '../http/chunked';
 import { E } from '../http/errors';
@@ -81,13 +80,7 @@ function receive(conn: Connection, chunk: Buffer): void {
  * balancer is not configured to send one (HAProxy: send-proxy-v2, on its checks too).
  */
 export function noProxyHeader(conn: Connection, what: string): void {
-  const seen = conn.ctx.badProxyHeaders;
-  seen.count++;
-  const now = Date.now();
-  if (now - seen.lastWarning >= 60_000) {
-    seen.lastWarning = now;
-    log.warn(`PROXY_PROTOCOL: a connection from ${conn.socket.remoteAddress ?? '?'} ${what}; closed (${seen.count} so far)`);
-  }
+  conn.ctx.badProxyHeaders.note((n) => `PROXY_PROTOCOL: a connection from ${conn.socket.remoteAddress ?? '?'} ${what}; closed (${n} so far)`);
   conn.socket.destroy();
 }
 

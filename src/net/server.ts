@@ -8,7 +8,7 @@ import type { Config } from '../config';
 import type { Handler } from '../contract/request';
 import { E } from '../http/errors';
 import { responseHead } from '../http/head';
-import { log } from '../log';
+import { RareWarning } from '../log';
 import { type ConnectionContext, type Connection, BACKED_UP, CLOSING, READ_BODY, READ_HEAD, RESPONDING } from './connection';
 import { isTrusted } from './client-address';
 import { accept, closeNow, noProxyHeader } from './machine';
@@ -41,7 +41,6 @@ const BUSY = responseHead(503, [
   ['Retry-After', 1],
   ['Connection', 'close'],
 ]);
-const LIMIT_LOG_MS = 60_000;
 /**
  * A connection with no request yet when the drain begins (or accepted during it) may send one for
  * this long, and is answered with `Connection: close`. Its client has just connected and is
@@ -72,37 +71,25 @@ export function createHttpServer(config: Config, handle: Handler, plain = false)
     sessions: new Set(),
     maxConnections: config.maxConnections,
     h2Streams: 0,
-    h2Refused: { count: 0, lastWarning: 0 },
+    h2Refused: new RareWarning(),
     sendTimeoutMs: config.sendTimeoutMs,
     trusted: config.trustedProxies,
     proxyProtocol: config.proxyProtocol,
-    badProxyHeaders: { count: 0, lastWarning: 0 },
+    badProxyHeaders: new RareWarning(),
   };
 
-  let refused = 0;
-  let lastLimitLog = 0;
-  let strangers = 0;
-  let lastStrangerLog = 0;
+  const refused = new RareWarning();
+  const strangers = new RareWarning();
   const onSocket = (socket: net.Socket): void => {
     // PROXY_PROTOCOL: only the balancers may connect; anyone else could name any client.
     if (ctx.proxyProtocol && ctx.trusted !== null && !isTrusted(ctx.trusted, socket.remoteAddress)) {
-      strangers++;
-      const now = Date.now();
-      if (now - lastStrangerLog >= LIMIT_LOG_MS) {
-        lastStrangerLog = now;
-        log.warn(`PROXY_PROTOCOL: connection from ${socket.remoteAddress ?? '?'}, not in TRUSTED_PROXIES, closed (${strangers} so far)`);
-      }
+      strangers.note((n) => `PROXY_PROTOCOL: connection from ${socket.remoteAddress ?? '?'}, not in TRUSTED_PROXIES, closed (${n} so far)`);
       socket.on('error', () => undefined);
       socket.destroy();
       return;
     }
     if (ctx.connections.size + ctx.sessions.size >= config.maxConnections) {
-      refused++;
-      const now = Date.now();
-      if (now - lastLimitLog >= LIMIT_LOG_MS) {
-        lastLimitLog = now;
-        log.warn(`MAX_CONNECTIONS (${config.maxConnections}) reached: ${refused} connection(s) answered 503 so far`);
-      }
+      refused.note((n) => `MAX_CONNECTIONS (${config.maxConnections}) reached: ${n} connection(s) answered 503 so far`);
       socket.on('error', () => socket.destroy());
       // A client that chose h2 cannot read an HTTP/1.1 answer: it gets the connection closed.
       if ((socket as tls.TLSSocket).alpnProtocol === 'h2') socket.destroy();

@@ -9,7 +9,7 @@ import { sending, sent } from '../in-flight';
 import { VERSION } from '../version';
 
 /** The Server field of every response. */
-export const SERVER = `PWS/${VERSION}`;
+const SERVER = `PWS/${VERSION}`;
 /** Read size for streamed files: large reads amortise syscalls; backpressure bounds memory. */
 export const STREAM_CHUNK_BYTES = 256 * 1024;
 /** Bodies up to this size ride in the same buffer as their (memoised) head: one write(2), not writev(2). */
@@ -58,8 +58,11 @@ export function modeIndex(headOnly: boolean, keepAlive: boolean, http10: boolean
   return (headOnly ? 3 : 0) + (!keepAlive ? 1 : http10 ? 2 : 0);
 }
 
-/** The head of `reply` with the fields every response carries, for one connection mode. */
-export function replyHead(reply: Reply, keepAlive: boolean, http10: boolean): Buffer {
+/**
+ * The fields of `reply` in the order they are sent, with those every response carries (Server,
+ * Date, Content-Length, X-Content-Type-Options); no connection fields. Both protocols send these.
+ */
+export function replyFields(reply: Reply): Array<readonly [string, string | number]> {
   const h = reply.headers;
   const fields: Array<readonly [string, string | number]> = [
     ['Server', SERVER],
@@ -80,6 +83,12 @@ export function replyHead(reply: Reply, keepAlive: boolean, http10: boolean): Bu
   // RFC 9110 §8.6: no Content-Length on 204; on 304 it could only repeat the 200's, so it is left out.
   if (reply.status !== 204 && reply.status !== 304) fields.push(['Content-Length', contentLength(reply)]);
   fields.push(['X-Content-Type-Options', 'nosniff']);
+  return fields;
+}
+
+/** The HTTP/1.1 head of `reply` for one connection mode. */
+export function replyHead(reply: Reply, keepAlive: boolean, http10: boolean): Buffer {
+  const fields = replyFields(reply);
   if (!keepAlive) fields.push(['Connection', 'close']);
   else if (http10) fields.push(['Connection', 'keep-alive']);
   return responseHead(reply.status, fields);

@@ -3,7 +3,7 @@
 
 import { errorReply, HTML } from '../contract/error-page';
 import type { Reply } from '../contract/reply';
-import { log } from '../log';
+import { log, RareWarning } from '../log';
 import { CHANGED, isAbsent, openUnder, readWhole } from './files';
 import { SMALL_FILE_BYTES, type Site } from './site';
 
@@ -26,14 +26,8 @@ export function notFound(site: Site): Reply {
   return errorReply(404);
 }
 
-let lastWarn = 0;
-/** One warning per minute at most: a condition that hits every request must not flood the log. */
-function warnRarely(message: string): void {
-  const now = Date.now();
-  if (now - lastWarn < 60_000) return;
-  lastWarn = now;
-  log.warn(message);
-}
+/** Running out of descriptors hits every request: one warning per minute at most. */
+const outOfDescriptors = new RareWarning();
 
 /**
  * nginx's errno table: the status for a file-system error, and whether it is worth a log line.
@@ -47,7 +41,7 @@ export function errnoStatus(err: unknown): number {
   // Being rewritten right now: nothing consistent to send; the client may retry in a moment.
   if (code === CHANGED) return 503;
   if (code === 'EMFILE' || code === 'ENFILE') {
-    warnRarely(`out of file descriptors (${code}); answering 503`);
+    outOfDescriptors.note(() => `out of file descriptors (${code}); answering 503`);
     return 503;
   }
   log.error(`unexpected file-system error: ${(err as Error).message}`);

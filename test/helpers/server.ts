@@ -1,10 +1,10 @@
 // Starts the built server (dist/main.js) as a child process on a free port, and stops it.
 
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { children } from '../../scripts/measure';
+import { children, selfSignedCert as makeCert } from '../../scripts/measure';
 import { VARIABLES } from '../../src/variables';
 
 export const MAIN = path.join(__dirname, '..', '..', 'dist', 'main.js');
@@ -177,29 +177,5 @@ export function alive(pid: number): boolean {
 
 /** A self-signed certificate for localhost made by openssl in a temporary folder: the PEM files' paths. */
 export function selfSignedCert(): { cert: string; key: string } {
-  const dir = tempDir('pws-tls-');
-  const cert = path.join(dir, 'cert.pem');
-  const key = path.join(dir, 'key.pem');
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:prime256v1',
-      '-nodes',
-      '-days',
-      '1',
-      '-subj',
-      '/CN=localhost',
-      '-keyout',
-      key,
-      '-out',
-      cert,
-    ],
-    { stdio: 'ignore' },
-  );
-  return { cert, key };
+  return makeCert(tempDir('pws-tls-'));
 }
