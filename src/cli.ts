@@ -52,7 +52,7 @@ export function flagOf(variable: string): string {
 }
 
 /** Shorter names for a few flags, as in the help above. */
-const ALIASES: Record<string, string> = { immutable: 'IMMUTABLE_PATTERN', 'redirect-port': 'HTTP_REDIRECT_PORT' };
+const ALIASES: Record<string, string> = { immutable: 'IMMUTABLE_PATTERN', 'redirect-port': 'HTTP_REDIRECT_PORT', user: 'RUN_USER', group: 'RUN_GROUP' };
 /** Variables whose generated flag would clash with a switch of the same name (--cors sets *). */
 const SWITCHES = new Set(['CORS']);
 

@@ -1,5 +1,6 @@
 // Configuration: built-in defaults < .env file < process environment → one frozen, validated Config.
 
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -10,6 +11,7 @@ import { parseTrustedProxies, type TrustedProxies } from './net/client-address';
 import { parseCors, type CorsPolicy } from './site/cors';
 import { globPattern, type PathPattern } from './site/glob';
 import { parseHeadersFile, type HeaderRule } from './site/headers-file';
+import { loadSiteFiles } from './static/site-files';
 import { VARIABLES } from './variables';
 
 export { VARIABLES };
@@ -23,6 +25,8 @@ export interface Config {
   workers: number;
   /** Each worker listens on a SO_REUSEPORT socket of its own (REUSE_PORT resolved). */
   reusePort: boolean;
+  /** RUN_USER / RUN_GROUP resolved: the identity workers take once set up; null keeps the starting one. */
+  runAs: RunAs | null;
   maxUriBytes: number;
   maxHeaderBytes: number;
   maxHeaders: number;
@@ -40,6 +44,10 @@ export interface Config {
   /** Path segments (under the root) of the SPA fallback file; null when off. */
   spaFallback: string[] | null;
   directoryListing: boolean;
+  /** CLEAN_URLS: `/about` serves about.html; `/about.html` redirects to `/about`. */
+  cleanUrls: boolean;
+  /** TRAILING_SLASH: which URL form of a page or folder is canonical; the other gets 301. */
+  trailingSlash: TrailingSlash;
   cors: CorsPolicy | null;
   headerRules: HeaderRule[];
   compression: boolean;
@@ -77,6 +85,14 @@ export interface Config {
   trustedProxies: TrustedProxies | null;
   /** PROXY_PROTOCOL: every connection starts with a PROXY header and comes from trustedProxies. */
   proxyProtocol: boolean;
+}
+
+export type TrailingSlash = 'auto' | 'always' | 'never';
+
+export interface RunAs {
+  user: string;
+  uid: number;
+  gid: number;
 }
 
 /** A configuration mistake: its message is the one line shown to the operator. */
@@ -142,6 +158,10 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
   const port = int('PORT', 0, 65535, 'expected a port number from 0 to 65535');
   const reusePort = resolveReusePort(reuseMode, runtimeHasReusePort(), migrateSetting(), port);
   if (typeof reusePort === 'string') throw new ConfigError('REUSE_PORT', reuseMode, reusePort);
+  const runAs = resolveRunAs(raw('RUN_USER'), raw('RUN_GROUP'));
+  // A worker that has given up root cannot bind a port of its own.
+  if (runAs !== null && reusePort && reuseMode === 'on')
+    throw new ConfigError('REUSE_PORT', reuseMode, 'cannot be on with RUN_USER: workers that give up root cannot bind their own sockets');
 
   const staticDir = path.resolve(cwd, raw('STATIC_DIR'));
   let isDir: boolean;
@@ -163,6 +183,16 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
   const fail = (name: string, why: string): never => {
     throw new ConfigError(name, raw(name), why);
   };
+
+  const trailingSlash = raw('TRAILING_SLASH');
+  if (trailingSlash !== 'auto' && trailingSlash !== 'always' && trailingSlash !== 'never') fail('TRAILING_SLASH', 'expected auto, always or never');
+
+  // The site's own _redirects and _headers: a mistake in them stops the start (or the reload).
+  try {
+    loadSiteFiles(staticDir);
+  } catch (err) {
+    throw new ConfigError(null, '', (err as Error).message);
+  }
 
   const cacheControl = raw('CACHE_CONTROL');
   if (/[\x00-\x1f\x7f]/.test(cacheControl)) fail('CACHE_CONTROL', 'control characters are not allowed');
@@ -271,7 +301,8 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     host: host === '' ? undefined : host,
     staticDir,
     workers,
-    reusePort,
+    reusePort: reusePort && runAs === null,
+    runAs,
     maxUriBytes: int('MAX_URI_BYTES', 64, 1_048_576, 'expected a byte count from 64 to 1048576'),
     maxHeaderBytes: int('MAX_HEADER_BYTES', 256, 1_048_576, 'expected a byte count from 256 to 1048576'),
     maxHeaders: int('MAX_HEADERS', 1, 10_000, 'expected a count from 1 to 10000'),
@@ -285,6 +316,8 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     immutablePattern,
     spaFallback,
     directoryListing: onOff('DIRECTORY_LISTING'),
+    cleanUrls: onOff('CLEAN_URLS'),
+    trailingSlash: trailingSlash as TrailingSlash,
     cors,
     headerRules,
     compression: onOff('COMPRESSION'),
@@ -309,4 +342,39 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     trustedProxies,
     proxyProtocol,
   });
+}
+
+/** The numeric id `id(1)` prints for `args` (it asks the system's user database, NSS included), or null. */
+function idOf(args: string[]): number | null {
+  const out = spawnSync('id', args, { encoding: 'utf8' });
+  const n = out.status === 0 ? Number(out.stdout.trim()) : NaN;
+  return Number.isInteger(n) ? n : null;
+}
+
+/** The numeric id of a group given by name or number, from the group database (getent), or null. */
+function groupId(group: string): number | null {
+  if (/^\d+$/.test(group)) return Number(group);
+  const out = spawnSync('getent', ['group', group], { encoding: 'utf8' });
+  const n = out.status === 0 ? Number(out.stdout.split(':')[2]) : NaN;
+  return Number.isInteger(n) ? n : null;
+}
+
+/**
+ * RUN_USER and RUN_GROUP as ids, checked: the user (and group) must exist, and dropping to them
+ * needs root unless they are who PWS already runs as. Throws ConfigError otherwise.
+ */
+function resolveRunAs(user: string, group: string): RunAs | null {
+  if (user === '') {
+    if (group !== '') throw new ConfigError('RUN_GROUP', group, 'needs RUN_USER');
+    return null;
+  }
+  const uid = idOf(['-u', '--', user]);
+  if (uid === null) throw new ConfigError('RUN_USER', user, 'no such user');
+  const gid = group === '' ? idOf(['-g', '--', user]) : groupId(group);
+  if (gid === null) throw new ConfigError('RUN_GROUP', group, 'no such group');
+  const self = process.getuid?.() ?? 0;
+  if (self !== 0 && (uid !== self || gid !== process.getgid?.())) {
+    throw new ConfigError('RUN_USER', user, `switching user needs PWS to start as root (it runs as uid ${self}); or leave RUN_USER empty`);
+  }
+  return { user, uid, gid };
 }

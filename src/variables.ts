@@ -14,6 +14,12 @@ export const VARIABLES: readonly Variable[] = [
   { name: 'STATIC_DIR', fallback: './static', meaning: 'folder to serve, relative to the working directory' },
   { name: 'WORKERS', fallback: 'auto', meaning: 'worker processes; auto = one per CPU' },
   {
+    name: 'RUN_USER',
+    fallback: '',
+    meaning: 'started as root (to bind 80 and 443): workers run as this user (name or id); the primary keeps root only to bind',
+  },
+  { name: 'RUN_GROUP', fallback: '', meaning: "with RUN_USER: the workers' group, name or id (default: the user's primary group)" },
+  {
     name: 'REUSE_PORT',
     fallback: 'auto',
     meaning:
@@ -33,9 +39,15 @@ export const VARIABLES: readonly Variable[] = [
     meaning:
       'behind a load balancer: on a stop (SIGTERM, SIGINT, pm2 stop or reload), HEALTH_PATH says 503 and PWS keeps serving this long before it drains; a SIGHUP rolling restart does not wait',
   },
-  { name: 'CACHE_CONTROL', fallback: 'public, max-age=0', meaning: 'Cache-Control of file responses' },
+  { name: 'CACHE_CONTROL', fallback: 'no-cache', meaning: 'Cache-Control of file responses (no-cache: caches keep them but revalidate every time)' },
   { name: 'IMMUTABLE_PATTERN', fallback: '', meaning: 'glob (or /regex/) of hashed assets cached for a year as immutable' },
   { name: 'SPA_FALLBACK', fallback: '', meaning: 'file served for unknown extension-less paths that accept HTML, e.g. index.html' },
+  { name: 'CLEAN_URLS', fallback: 'off', meaning: 'on: /about serves about.html, and /about.html redirects (301) to /about' },
+  {
+    name: 'TRAILING_SLASH',
+    fallback: 'auto',
+    meaning: 'auto: folders end in / and pages do not; always: every page URL ends in /; never: none does (others get 301)',
+  },
   { name: 'DIRECTORY_LISTING', fallback: 'off', meaning: 'on: list folders without index.html (HTML, or ?format=json)' },
   { name: 'CORS', fallback: '', meaning: '* or a comma-separated list of allowed origins; empty is off' },
   { name: 'HEADERS_FILE', fallback: '', meaning: 'JSON file of extra response headers by path glob' },

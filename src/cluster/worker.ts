@@ -10,6 +10,7 @@ import { withHealth } from '../site/health';
 import { withMethods } from '../site/methods';
 import { redirectToHttps } from '../site/redirect';
 import { DRAIN, SHUTDOWN, tellPrimary } from './messages';
+import { dropPrivileges } from './privileges';
 import { migrateSetting, takesConnectionsFromPrimary } from './reuse-port';
 
 /** When the primary vanishes, workers must not outlive it by more than this. */
@@ -48,6 +49,9 @@ function warnAboutScheduling(config: Config, server: net.Server): void {
 
 export function runWorker(config: Config): void {
   const pws = createPwsServer(config);
+  // What needs the starting identity is open now (TLS key, access log); nothing listens yet, and
+  // the primary binds the ports on this worker's behalf.
+  if (config.runAs !== null) dropPrivileges(config.runAs);
   const servers: HttpServer[] = [pws];
   let port = config.port;
   let mainListening = (): void => undefined;

@@ -21,6 +21,8 @@ export interface ReplyHeaders {
   location?: string;
   allow?: string;
   retryAfter?: number;
+  /** On pages PWS generates itself (errors, redirects, listings): they may load nothing. */
+  contentSecurityPolicy?: string;
   /** Fields from the site's configuration (CORS, the headers file), in order, written after the rest. */
   extra?: ReadonlyArray<readonly [string, string]>;
   /** Request fields the reply depends on, merged without repeats (one Vary field). */

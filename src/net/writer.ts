@@ -78,6 +78,7 @@ export function replyFields(reply: Reply): Array<readonly [string, string | numb
   if (h.location !== undefined) fields.push(['Location', h.location]);
   if (h.allow !== undefined) fields.push(['Allow', h.allow]);
   if (h.retryAfter !== undefined) fields.push(['Retry-After', h.retryAfter]);
+  if (h.contentSecurityPolicy !== undefined) fields.push(['Content-Security-Policy', h.contentSecurityPolicy]);
   if (h.extra !== undefined) fields.push(...h.extra);
   if (h.vary !== undefined && h.vary.length > 0) fields.push(['Vary', h.vary.join(', ')]);
   // RFC 9110 §8.6: no Content-Length on 204; on 304 it could only repeat the 200's, so it is left out.

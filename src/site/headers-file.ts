@@ -24,7 +24,20 @@ const RESERVED = new Set([
   'upgrade',
   'trailer',
   'vary',
+  'location',
 ]);
+
+/**
+ * What is wrong with a response field a site's configuration sets, or null: a name that is not a
+ * token, a field PWS computes itself, or a value with control characters.
+ */
+export function fieldProblem(name: string, value: string): string | null {
+  if (name.length === 0 || [...name].some((ch) => ch.charCodeAt(0) > 0x7f || TOKEN[ch.charCodeAt(0)] !== 1)) return `"${name}" is not a valid header name`;
+  if (RESERVED.has(name.toLowerCase())) return `${name} is set by PWS itself and cannot be overridden`;
+  if ([...value].some((ch) => ch.charCodeAt(0) > 0xff || FIELD_VALUE[ch.charCodeAt(0)] !== 1))
+    return `the value of ${name} must be a string without control characters`;
+  return null;
+}
 
 /**
  * Parses the JSON of a headers file: an object whose keys are path globs and whose values are
@@ -45,13 +58,9 @@ export function parseHeadersFile(json: string): HeaderRule[] {
     if (typeof headers !== 'object' || headers === null || Array.isArray(headers)) throw new Error(`"${glob}": expected an object of headers`);
     const list: Array<[string, string]> = [];
     for (const [name, value] of Object.entries(headers as Record<string, unknown>)) {
-      if (name.length === 0 || [...name].some((ch) => TOKEN[ch.charCodeAt(0) & 0xff] !== 1 || ch.charCodeAt(0) > 0x7f)) {
-        throw new Error(`"${glob}": "${name}" is not a valid header name`);
-      }
-      if (RESERVED.has(name.toLowerCase())) throw new Error(`"${glob}": ${name} is set by PWS itself and cannot be overridden`);
-      if (typeof value !== 'string' || [...value].some((ch) => ch.charCodeAt(0) > 0xff || FIELD_VALUE[ch.charCodeAt(0)] !== 1)) {
-        throw new Error(`"${glob}": the value of ${name} must be a string without control characters`);
-      }
+      if (typeof value !== 'string') throw new Error(`"${glob}": the value of ${name} must be a string without control characters`);
+      const problem = fieldProblem(name, value);
+      if (problem !== null) throw new Error(`"${glob}": ${problem}`);
       list.push([name, value.trim()]);
     }
     rules.push({ glob, pattern: globPattern(glob), headers: list });

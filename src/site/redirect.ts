@@ -1,12 +1,10 @@
 // HTTP_REDIRECT_PORT: every request gets 308 to the same path over HTTPS.
 
-import { errorReply } from '../contract/error-page';
+import { errorReply, redirectReply } from '../contract/error-page';
 import type { Reply } from '../contract/reply';
 import type { Handler } from '../contract/request';
 import { encodePath, redirectHost, safeQuery } from '../http/location';
 import { decodeTarget } from '../http/target';
-
-const BODY = Buffer.from('Moved to HTTPS\n');
 
 /**
  * The handler of HTTP_REDIRECT_PORT: 308 to the same path on the host the client asked for (the
@@ -27,6 +25,6 @@ export function redirectToHttps(httpsPort: () => number): Handler {
     const port = req.proxied ? 443 : httpsPort();
     const authority = port === 443 ? host : `${host}:${port}`;
     const location = `https://${authority}${encodePath(target.segments, target.trailingSlash)}${safeQuery(target.query)}`;
-    return { status: 308, headers: { contentType: 'text/plain; charset=utf-8', location }, body: BODY };
+    return redirectReply(308, location);
   };
 }

@@ -1,29 +1,48 @@
 // Answers the static handler gives when there is no file to send: the site's 404 page, and the
 // status of a file-system error (nginx's errno table).
 
-import { errorReply, HTML } from '../contract/error-page';
+import { errorReply } from '../contract/error-page';
 import type { Reply } from '../contract/reply';
 import { log, RareWarning } from '../log';
 import { CHANGED, isAbsent, openUnder, readWhole } from './files';
+import { contentTypeFor } from './mime';
 import { SMALL_FILE_BYTES, type Site } from './site';
 
-/** 404 with the site's error.html as its body, or the built-in page when the site has none. */
+/** The site's own 404 pages, first found wins: GitHub Pages' and Netlify's 404.html, then error.html. */
+const NOT_FOUND_PAGES = [['404.html'], ['error.html']];
+
+/**
+ * 404 with the site's 404.html (or error.html) as its body, or the built-in page when the site
+ * has neither.
+ */
 export function notFound(site: Site): Reply {
+  for (const segments of NOT_FOUND_PAGES) {
+    const reply = pageReply(site, segments, 404);
+    if (reply !== null) return reply;
+  }
+  return errorReply(404);
+}
+
+/**
+ * `status` with the site's file at `segments` as its body (an HTML page of at most
+ * SMALL_FILE_BYTES, sent as it is), or null when there is no such file to send.
+ */
+export function pageReply(site: Site, segments: readonly string[], status: number): Reply | null {
   let opened;
   try {
-    opened = openUnder(site.rootReal, ['error.html']);
+    opened = openUnder(site.rootReal, segments);
   } catch {
-    return errorReply(404);
+    return null;
   }
-  if (opened.kind !== 'file') return errorReply(404);
+  if (opened.kind !== 'file') return null;
   try {
-    if (opened.size <= SMALL_FILE_BYTES) return { status: 404, headers: { contentType: HTML }, body: readWhole(opened.handle) };
+    if (opened.size <= SMALL_FILE_BYTES) return { status, headers: { contentType: contentTypeFor(segments[segments.length - 1] ?? '') }, body: readWhole(opened.handle) };
   } catch {
     // being rewritten, or unreadable: the built-in page will do
   } finally {
     opened.handle.close();
   }
-  return errorReply(404);
+  return null;
 }
 
 /** Running out of descriptors hits every request: one warning per minute at most. */

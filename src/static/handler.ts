@@ -1,22 +1,26 @@
 // The static handler: a decoded GET/HEAD → a reply and what a cache needs to keep it. No socket here.
 //
-// It maps the path to a file (resolve/files), then composes the separate policies: the file's
-// reply (file-reply: representation, preconditions, ranges), the SPA fallback, listings, the
-// site's 404 page, and the fields of the site's configuration (CORS, the headers file).
+// It maps the path to a file (resolve/files), then composes the separate policies: the site's
+// `_redirects` rules, clean URLs and the trailing-slash form, the file's reply (file-reply:
+// representation, preconditions, ranges), the SPA fallback, listings, the site's 404 page, and
+// the fields of the site's configuration (CORS, `_headers`, the headers file).
 
-import { errorReply, HTML, page } from '../contract/error-page';
+import { errorReply, HTML, PAGE_CSP, redirectReply } from '../contract/error-page';
 import type { Reply } from '../contract/reply';
 import type { HeaderLookup } from '../http/conditional';
 import { encodePath, safeQuery } from '../http/location';
 import { acceptsHtml } from '../http/negotiate';
-import { urlPath, type DecodedTarget } from '../http/target';
+import { decodeTarget, urlPath, type DecodedTarget } from '../http/target';
 import { addSiteFields } from '../site/fields';
-import { errnoStatus, notFound } from './errors';
+import { findRule, withQuery, type RuleMatch } from '../site/redirects';
+import { siteHeadersFor } from '../site/site-headers';
+import { errnoStatus, notFound, pageReply } from './errors';
 import { fileReply, type Produced } from './file-reply';
 import { openUnder } from './files';
 import { readEntries, renderHtml, renderJson } from './listing';
 import { isHidden } from './resolve';
 import type { Site } from './site';
+import { isSiteFile } from './site-files';
 
 export interface StaticRequest {
   target: DecodedTarget;
@@ -31,8 +35,8 @@ export interface StaticRequest {
 
 /**
  * Answers a GET or HEAD. Never throws: a file-system error becomes its status through
- * errnoStatus (nginx's table), and only an unexpected one is logged. CORS and HEADERS_FILE fields
- * are added to every answer.
+ * errnoStatus (nginx's table), and only an unexpected one is logged. CORS, `_headers` and
+ * HEADERS_FILE fields are added to every answer.
  */
 export async function serveStatic(req: StaticRequest, site: Site): Promise<Produced> {
   const path = urlPath(req.target);
@@ -42,35 +46,125 @@ export async function serveStatic(req: StaticRequest, site: Site): Promise<Produ
   } catch (err) {
     produced = { reply: errorReply(errnoStatus(err)), cache: null };
   }
-  addSiteFields(produced.reply, site.options, req.header('origin'), path);
+  addSiteFields(produced.reply, site.options, req.header('origin'), path, siteHeadersFor(site.files.headers, req.target.segments));
   return produced;
 }
 
+/** Nothing at the path; or something the path names that cannot be served (a folder without index). */
+const MISSING = 0;
+const UNSERVABLE = 1;
+
+/**
+ * The order of precedence: the root wall (hidden paths, the site files), a forced `_redirects`
+ * rule, what is at the path, any other matching rule, the SPA fallback, the 404 page.
+ */
 async function answer(req: StaticRequest, site: Site, urlPath: string): Promise<Produced> {
-  const { target } = req;
+  const { segments } = req.target;
+  if (isHidden(segments) || isSiteFile(segments)) return { reply: notFound(site), cache: {} };
+  const rule = site.files.redirects.length === 0 ? null : findRule(site.files.redirects, segments);
+  if (rule?.rule.force === true) return applyRule(req, site, rule, urlPath);
+  const found = await atPath(req, site, urlPath);
+  if (typeof found !== 'number') return found;
+  if (rule !== null) return applyRule(req, site, rule, urlPath);
   // A 404 for a path that names nothing depends on the path alone: it may be cached.
-  const missingHere = (): Produced => ({ reply: notFound(site), cache: {} });
-  if (isHidden(target.segments)) return missingHere();
-  const opened = openUnder(site.rootReal, target.segments);
-  if (opened.kind === 'missing') return missing(req, site, urlPath);
+  return found === MISSING ? missing(req, site, urlPath) : { reply: notFound(site), cache: {} };
+}
+
+/** A 301 to `segments` in the given slash form, the query kept; it depends on the query. */
+function moved(req: StaticRequest, segments: readonly string[], trailingSlash: boolean): Produced {
+  // From the decoded, normalised path, re-encoded: never the raw target (see http/location).
+  const location = encodePath(segments, trailingSlash) + safeQuery(req.target.query);
+  return { reply: redirectReply(301, location), cache: { dependsOnQuery: true } };
+}
+
+/**
+ * What is at the path: a file, a folder's index or listing, a clean-URL page, or a redirect to
+ * the canonical form of one of them (TRAILING_SLASH, CLEAN_URLS); else MISSING or UNSERVABLE.
+ */
+async function atPath(req: StaticRequest, site: Site, urlPath: string): Promise<Produced | number> {
+  const { target } = req;
+  const { segments } = target;
+  const { trailingSlash: form, cleanUrls } = site.options;
+  const opened = openUnder(site.rootReal, segments);
   if (opened.kind === 'directory') {
-    if (!target.trailingSlash) {
-      // From the decoded, normalised path, re-encoded: never the raw target (see http/location).
-      const location = encodePath(target.segments, true) + safeQuery(target.query);
-      return { reply: { status: 301, headers: { contentType: HTML, location }, body: page(301) }, cache: { dependsOnQuery: true } };
-    }
-    const indexSegments = [...target.segments, 'index.html'];
+    if (segments.length > 0 && target.trailingSlash === (form === 'never')) return moved(req, segments, form !== 'never');
+    const indexSegments = [...segments, 'index.html'];
     const index = openUnder(site.rootReal, indexSegments);
     if (index.kind === 'file') return fileReply(req, site, index, indexSegments, urlPath);
     if (site.options.directoryListing) return listing(opened.realPath, urlPath, target.query);
-    return missingHere();
+    return UNSERVABLE;
   }
-  // "/file.txt/" names a directory that does not exist.
-  if (target.trailingSlash) {
-    opened.handle.close();
-    return missingHere();
+  if (opened.kind === 'file') {
+    // "/file.txt/" names a directory that does not exist.
+    if (target.trailingSlash) {
+      opened.handle.close();
+      return UNSERVABLE;
+    }
+    const canonical = cleanUrls ? cleanForm(site, segments) : null;
+    if (canonical !== null) {
+      opened.handle.close();
+      return moved(req, canonical.segments, canonical.folder ? form !== 'never' : form === 'always');
+    }
+    return fileReply(req, site, opened, segments, urlPath);
   }
-  return fileReply(req, site, opened, target.segments, urlPath);
+  if (!cleanUrls || segments.length === 0) return MISSING;
+  // CLEAN_URLS: /about is about.html, in the slash form TRAILING_SLASH asks for.
+  const last = segments[segments.length - 1] as string;
+  if (last.endsWith('.html')) return MISSING;
+  const pageSegments = [...segments.slice(0, -1), `${last}.html`];
+  const page = openUnder(site.rootReal, pageSegments);
+  if (page.kind === 'directory') return MISSING;
+  if (page.kind === 'missing') return MISSING;
+  if (target.trailingSlash !== (form === 'always')) {
+    page.handle.close();
+    return moved(req, segments, form === 'always');
+  }
+  // Kept by the cache without the file's version: a file appearing at the clean path itself must
+  // be noticed, so the whole lookup runs again once the entry is due for a check.
+  return unversioned(await fileReply(req, site, page, pageSegments, urlPath));
+}
+
+/**
+ * With CLEAN_URLS, the URL a `.html` file is served under when it differs from its own: `index.html`
+ * → its folder, `about.html` → `/about` (unless a folder `about` would answer there); else null.
+ */
+function cleanForm(site: Site, segments: readonly string[]): { segments: string[]; folder: boolean } | null {
+  const last = segments[segments.length - 1] as string;
+  if (!last.endsWith('.html') || last === '.html') return null;
+  const parent = segments.slice(0, -1);
+  if (last === 'index.html') return { segments: parent, folder: true };
+  const clean = [...parent, last.slice(0, -'.html'.length)];
+  return openUnder(site.rootReal, clean).kind === 'missing' ? { segments: clean, folder: false } : null;
+}
+
+/** A produced reply whose cache entry is revalidated by the full lookup, not by one file's stat. */
+function unversioned(produced: Produced): Produced {
+  if (produced.cache === null) return produced;
+  const { validators, dependsOnQuery } = produced.cache;
+  return { reply: produced.reply, cache: { validators, dependsOnQuery } };
+}
+
+/**
+ * Applies a `_redirects` rule: a redirect to its target with the query kept; a rewrite (200)
+ * serving the target's file (or folder index) under the requested URL; or the target's page with
+ * 404. A target that names nothing is the site's 404.
+ */
+async function applyRule(req: StaticRequest, site: Site, match: RuleMatch, urlPath: string): Promise<Produced> {
+  const { status } = match.rule;
+  if (status !== 200 && status !== 404) {
+    return { reply: redirectReply(status, withQuery(match.target, safeQuery(req.target.query))), cache: { dependsOnQuery: true } };
+  }
+  const target = decodeTarget(match.target);
+  if (typeof target === 'number' || isHidden(target.segments) || isSiteFile(target.segments)) return { reply: notFound(site), cache: {} };
+  if (status === 404) return { reply: pageReply(site, target.segments, 404) ?? notFound(site), cache: {} };
+  let segments = target.segments;
+  let opened = openUnder(site.rootReal, segments);
+  if (opened.kind === 'directory') {
+    segments = [...segments, 'index.html'];
+    opened = openUnder(site.rootReal, segments);
+  }
+  if (opened.kind !== 'file') return { reply: notFound(site), cache: {} };
+  return unversioned(await fileReply(req, site, opened, segments, urlPath));
 }
 
 /** SPA_FALLBACK: an extension-less path from a client that accepts HTML gets the app's page. */
@@ -95,6 +189,6 @@ async function listing(dir: string, urlPath: string, query: string): Promise<Pro
   const json = new URLSearchParams(query.slice(1)).get('format') === 'json';
   const reply: Reply = json
     ? { status: 200, headers: { contentType: 'application/json; charset=utf-8', cacheControl: 'no-cache' }, body: Buffer.from(renderJson(entries)) }
-    : { status: 200, headers: { contentType: HTML, cacheControl: 'no-cache' }, body: Buffer.from(renderHtml(urlPath, entries)) };
+    : { status: 200, headers: { contentType: HTML, cacheControl: 'no-cache', contentSecurityPolicy: PAGE_CSP }, body: Buffer.from(renderHtml(urlPath, entries)) };
   return { reply, cache: { dependsOnQuery: true } };
 }

@@ -2,6 +2,7 @@
 
 import fs from 'node:fs';
 import path from 'node:path';
+import { escapeHtml, pageHead } from '../contract/error-page';
 
 export interface Entry {
   name: string;
@@ -27,8 +28,6 @@ export async function readEntries(dir: string): Promise<Entry[]> {
   return entries.sort((a, b) => (a.directory !== b.directory ? (a.directory ? -1 : 1) : a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
 
-const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
-export const escapeHtml = (s: string): string => s.replace(/[&<>"']/g, (c) => ESCAPES[c] ?? c);
 
 /**
  * A file name as it may be shown: control characters (C0, DEL, C1) and the bidirectional
@@ -63,12 +62,7 @@ export function renderHtml(urlPath: string, entries: readonly Entry[]): string {
     const modified = new Date(e.modified).toISOString().replace('T', ' ').slice(0, 19);
     rows.push(`<tr><td><a href="${href}">${label}</a></td><td>${size}</td><td>${modified}</td></tr>`);
   }
-  return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${title}</title>
-<link rel="icon" href="data:,">
-<style>body{font:15px/1.5 system-ui,sans-serif;margin:2rem}table{border-collapse:collapse}td{padding:.15rem 1.5rem .15rem 0}td:nth-child(2){text-align:right}</style>
-</head><body><h1>${title}</h1>
+  return `${pageHead(title)}<body><h1>${title}</h1>
 <table><thead><tr><th align="left">Name</th><th>Size</th><th align="left">Modified (UTC)</th></tr></thead><tbody>
 ${rows.join('\n')}
 </tbody></table></body></html>

@@ -4,6 +4,7 @@ import crypto from 'node:crypto';
 import type { Config } from '../config';
 import type { CompressionCache } from './compress';
 import type { ReplyCache } from './reply-cache';
+import { loadSiteFiles, type SiteFiles } from './site-files';
 
 /** The site options of the Config that the static handler reads. */
 export type SiteOptions = Pick<
@@ -19,6 +20,8 @@ export type SiteOptions = Pick<
   | 'compressionMaxBytes'
   | 'maxRanges'
   | 'cacheMaxFileBytes'
+  | 'cleanUrls'
+  | 'trailingSlash'
 >;
 
 export interface Site {
@@ -29,11 +32,14 @@ export interface Site {
   /** multipart/byteranges boundary, random per worker. */
   boundary: string;
   replies: ReplyCache;
+  /** The release's `_redirects` and `_headers`, compiled. */
+  files: SiteFiles;
 }
 
 /** Files up to this size are read whole and sent with their head in one write (larger ones too when cacheable). */
 export const SMALL_FILE_BYTES = 64 * 1024;
 
+/** The Site of the release folder `rootReal`; throws (one line) when its site files do not compile. */
 export function createSite(rootReal: string, options: SiteOptions, compressed: CompressionCache, replies: ReplyCache): Site {
-  return { rootReal, options, compressed, boundary: crypto.randomBytes(12).toString('hex'), replies };
+  return { rootReal, options, compressed, boundary: crypto.randomBytes(12).toString('hex'), replies, files: loadSiteFiles(rootReal) };
 }

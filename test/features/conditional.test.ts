@@ -40,7 +40,7 @@ describe('conditional GET', () => {
     expect(r!.statusLine).toBe('HTTP/1.1 304 Not Modified');
     expect(r!.headers.etag).toBe(etag);
     expect(r!.headers['last-modified']).toBe(lastModified);
-    expect(r!.headers['cache-control']).toBe('public, max-age=0');
+    expect(r!.headers['cache-control']).toBe('no-cache');
     expect(r!.headers['content-length']).toBeUndefined();
     expect(r!.headers['content-type']).toBeUndefined();
     expect(r!.body.length).toBe(0);

@@ -55,8 +55,8 @@ afterAll(async () => {
 });
 
 describe('Cache-Control', () => {
-  it('defaults to public, max-age=0', async () => {
-    expect((await get(plain.port, '/index.html')).headers['cache-control']).toBe('public, max-age=0');
+  it('defaults to no-cache', async () => {
+    expect((await get(plain.port, '/index.html')).headers['cache-control']).toBe('no-cache');
   });
   it('uses CACHE_CONTROL, and a year immutable for IMMUTABLE_PATTERN', async () => {
     expect((await get(custom.port, '/index.html')).headers['cache-control']).toBe('public, max-age=60');
