@@ -1,11 +1,13 @@
 #!/usr/bin/env node
-// Entry point and the `pws` command: the node:cluster primary forks workers; a worker (ours or pm2's) serves.
+// Entry point of `npm start` and pm2 (the `pws` command is bin.ts): the node:cluster primary forks workers; a worker (ours or pm2's) serves.
 
 import cluster from 'node:cluster';
+import fs from 'node:fs';
+import path from 'node:path';
 import { boundsTable } from './bounds';
 import { HELP, helpAll, parseCli } from './cli';
 import { checkReport } from './check';
-import { ConfigError, loadConfig, type Config } from './config';
+import { ConfigError, loadConfig, readEnvFile, VARIABLES, type Config } from './config';
 import { runPrimary } from './cluster/primary';
 import { runWorker } from './cluster/worker';
 import { VERSION } from './version';
@@ -56,22 +58,49 @@ function exitSoon(code: number): void {
   setTimeout(() => process.exit(code), 250);
 }
 
-if (cluster.isPrimary) {
-  const { kind, env, fromFlag } = primaryFlags();
-  const config = configOrExit(env, fromFlag);
-  if (config === null) {
-    // The reason is printed; the process is exiting.
-  } else if (kind === 'check') {
-    process.stdout.write(`${checkReport(config)}\n`);
-    process.exit(0);
-  } else if (kind === 'bounds') {
-    process.stdout.write(`Memory bounds at these settings (docs/memory.md explains them):\n\n${boundsTable(config)}\n`);
-    process.exit(0);
+/**
+ * Runs PWS: the primary (flags, configuration, workers) or a worker. `command` is true for the
+ * `pws` command (bin.ts): with no folder named anywhere and no ./static, it serves the current
+ * folder, as serve, http-server and sirv do; `npm start` and pm2 keep ./static and its error.
+ */
+export function main(command: boolean): void {
+  if (cluster.isPrimary) {
+    const { kind, env, fromFlag } = primaryFlags();
+    if (command && kind === 'run' && servesCurrentFolder(env)) {
+      env.STATIC_DIR = '.';
+      fromFlag.STATIC_DIR = '[dir]';
+    }
+    const config = configOrExit(env, fromFlag);
+    if (config === null) {
+      // The reason is printed; the process is exiting.
+    } else if (kind === 'check') {
+      process.stdout.write(`${checkReport(config)}\n`);
+      process.exit(0);
+    } else if (kind === 'bounds') {
+      process.stdout.write(`Memory bounds at these settings (docs/memory.md explains them):\n\n${boundsTable(config)}\n`);
+      process.exit(0);
+    } else {
+      // Workers read the same settings: the flags travel as environment variables.
+      runPrimary(config, env);
+    }
   } else {
-    // Workers read the same settings: the flags travel as environment variables.
-    runPrimary(config, env);
+    const config = configOrExit({}, {});
+    if (config !== null) runWorker(config);
   }
-} else {
-  const config = configOrExit({}, {});
-  if (config !== null) runWorker(config);
 }
+
+/** Whether STATIC_DIR is left to its default everywhere (flags, environment, .env) and ./static is not there. */
+function servesCurrentFolder(flags: Record<string, string>): boolean {
+  if (flags.STATIC_DIR !== undefined || process.env.STATIC_DIR?.trim()) return false;
+  let file: Record<string, string>;
+  try {
+    file = readEnvFile(process.cwd(), (flags.ENV_FILE ?? process.env.ENV_FILE)?.trim());
+  } catch {
+    return false; // loading the configuration reports it
+  }
+  if (file.STATIC_DIR?.trim()) return false;
+  return !fs.existsSync(path.resolve(VARIABLES.find((v) => v.name === 'STATIC_DIR')?.fallback ?? './static'));
+}
+
+// `node dist/main.js` (npm start, pm2, the Dockerfile): ./static by default.
+if (require.main === module) main(false);

@@ -9,6 +9,8 @@ import { get } from '../helpers/raw';
 import { childEnv, MAIN, makeSite, tempDir, waitFor } from '../helpers/server';
 
 const REPO = path.join(__dirname, '..', '..');
+/** The `pws` command as installed (package.json "bin"). */
+const BIN = path.join(REPO, 'dist', 'bin.js');
 const VERSION = (JSON.parse(fs.readFileSync(path.join(REPO, 'package.json'), 'utf8')) as { version: string }).version;
 
 function run(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -106,6 +108,75 @@ describe('pws command', () => {
     }
     // Workers flush their access log before they exit: after the exit, every line would be out.
     expect(out).not.toContain('"GET /'); // --access-log off beat ACCESS_LOG=stdout
+  });
+
+  /** Starts `bin` (the pws command or npm start's main.js) in `cwd` with `args`; resolves once it listens or exits. */
+  async function startIn(
+    bin: string,
+    cwd: string,
+    args: string[],
+    env: Record<string, string> = {},
+  ): Promise<{ port: number | null; out: string; err: string; stop(): Promise<void> }> {
+    const proc = spawn(process.execPath, [bin, ...args, '--port', '0', '--host', '127.0.0.1', '--workers', '1', '--access-log', 'off'], {
+      cwd,
+      env: childEnv(env),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    let err = '';
+    proc.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    proc.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    const closed = new Promise((r) => proc.once('close', r));
+    await waitFor('start or exit', () => /listening on port \d+/.test(out) || proc.exitCode !== null, 10_000);
+    await (proc.exitCode !== null ? closed : Promise.resolve());
+    const m = /listening on port (\d+)/.exec(out);
+    return {
+      port: m === null ? null : Number(m[1]),
+      out,
+      err,
+      stop: async () => {
+        if (proc.exitCode === null) proc.kill('SIGTERM');
+        await closed;
+      },
+    };
+  }
+
+  it('serves the current folder as `pws` with no folder where there is no ./static, and names it', async () => {
+    const here = makeSite({ 'index.html': 'the current folder' });
+    const pws = await startIn(BIN, here, []);
+    try {
+      expect(pws.out).toContain(`: serving ${here} with 1 worker`);
+      expect((await get(pws.port ?? 0, '/')).body.toString()).toBe('the current folder');
+    } finally {
+      await pws.stop();
+    }
+  });
+
+  it('keeps ./static where there is one, and wherever a folder is named (flag, environment, .env)', async () => {
+    const here = makeSite({ 'index.html': 'the current folder', 'static/index.html': 'static', 'other/index.html': 'other' });
+    const withStatic = await startIn(BIN, here, []);
+    try {
+      expect((await get(withStatic.port ?? 0, '/')).body.toString()).toBe('static');
+    } finally {
+      await withStatic.stop();
+    }
+    const bare = makeSite({ 'index.html': 'the current folder', 'other/index.html': 'other', '.env': 'STATIC_DIR=other\n' });
+    const fromEnvFile = await startIn(BIN, bare, []);
+    try {
+      expect((await get(fromEnvFile.port ?? 0, '/')).body.toString()).toBe('other');
+    } finally {
+      await fromEnvFile.stop();
+    }
+  });
+
+  it('keeps ./static and its error under `npm start` (dist/main.js), and for a STATIC_DIR that is set', async () => {
+    const here = makeSite({ 'index.html': 'the current folder' });
+    const npmStart = await startIn(MAIN, here, []);
+    expect(npmStart.port).toBeNull();
+    expect(npmStart.err).toBe(`pws: STATIC_DIR="./static" is invalid: ${path.join(here, 'static')} is not an existing folder\n`);
+    const named = await startIn(BIN, here, [], { STATIC_DIR: 'missing' });
+    expect(named.port).toBeNull();
+    expect(named.err).toContain(`${path.join(here, 'missing')} is not an existing folder`);
   });
 
   it('runs as `npx pws` from the checkout', async () => {
