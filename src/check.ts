@@ -2,6 +2,9 @@
 // (A bad one never gets here: loading it fails with one line and exit status 1, as at start-up.)
 
 import type { Config } from './config';
+import { loadSiteFiles } from './static/site-files';
+
+const plural = (n: number, one: string): string => `${n} ${one}${n === 1 ? '' : 's'}`;
 
 /** The report of `pws --check` for a configuration that loaded. */
 export function checkReport(config: Config): string {
@@ -10,8 +13,12 @@ export function checkReport(config: Config): string {
     `listen on ${config.host ?? '*'}:${config.port} with ${config.workers} worker${config.workers === 1 ? '' : 's'}${config.tls === null ? '' : ` over HTTPS (${config.tls.certFile})`}`,
   ];
   if (config.httpRedirectPort !== null) lines.push(`redirect plain HTTP on port ${config.httpRedirectPort} to HTTPS`);
-  if (config.headerRules.length > 0)
-    lines.push(`add headers by ${config.headerRules.length} rule${config.headerRules.length === 1 ? '' : 's'} of HEADERS_FILE`);
+  if (config.headerRules.length > 0) lines.push(`add headers by ${plural(config.headerRules.length, 'rule')} of HEADERS_FILE`);
+  // Loading the configuration compiled them already: a site file with a mistake never gets here.
+  const site = loadSiteFiles(config.staticDir);
+  if (site.redirects.length > 0) lines.push(`apply ${plural(site.redirects.length, 'rule')} of _redirects`);
+  if (site.headers.length > 0) lines.push(`add headers by ${plural(site.headers.length, 'block')} of _headers`);
+  if (config.runAs !== null) lines.push(`run the workers as ${config.runAs.user} (uid ${config.runAs.uid}, gid ${config.runAs.gid})`);
   if (config.healthPath !== null) lines.push(`answer the health probe at ${config.healthPath}`);
   if (config.trustedProxies !== null) {
     lines.push(`${config.proxyProtocol ? 'require a PROXY protocol header from' : 'believe X-Forwarded-For from'} ${config.trustedProxies.text}`);

@@ -20,9 +20,11 @@ Server
   -w, --workers N|auto      worker processes (default auto: one per CPU)
       --tls-cert F          PEM certificate: serve HTTPS (with --tls-key)
       --tls-key F           PEM private key
+      --user U              started as root: workers run as user U (ports 80, 443)
 Site
       --spa                 serve index.html for unknown extension-less paths
       --listing             list folders that have no index.html
+      --clean-urls          serve /about from about.html (and redirect /about.html)
       --cors                allow every origin (Access-Control-Allow-Origin: *)
       --no-compression      do not compress responses on the fly
       --cache-control V     Cache-Control of file responses
@@ -54,7 +56,7 @@ export function flagOf(variable: string): string {
 /** Shorter names for a few flags, as in the help above. */
 const ALIASES: Record<string, string> = { immutable: 'IMMUTABLE_PATTERN', 'redirect-port': 'HTTP_REDIRECT_PORT', user: 'RUN_USER', group: 'RUN_GROUP' };
 /** Variables whose generated flag would clash with a switch of the same name (--cors sets *). */
-const SWITCHES = new Set(['CORS']);
+const SWITCHES = new Set(['CORS', 'CLEAN_URLS']);
 
 /** `pws --help all`: every option, one per variable, with its default and meaning. */
 export function helpAll(): string {
@@ -62,7 +64,7 @@ export function helpAll(): string {
     const flag = `--${flagOf(v.name)} V`;
     return `  ${flag.padEnd(34)}${v.meaning}${v.fallback === '' ? '' : ` (default ${v.fallback})`}`;
   });
-  return `Usage: pws [dir] [options]\n\nEvery option (each sets the variable of the same name in capitals):\n${rows.join('\n')}\n  --cors                            allow every origin (CORS=*; a list of origins: CORS=...)\n  --spa, --listing, --no-compression, --check, --bounds, --env-file F, -h, -v: see pws --help`;
+  return `Usage: pws [dir] [options]\n\nEvery option (each sets the variable of the same name in capitals):\n${rows.join('\n')}\n  --cors                            allow every origin (CORS=*; a list of origins: CORS=...)\n  --clean-urls                      CLEAN_URLS=on\n  --spa, --listing, --no-compression, --check, --bounds, --env-file F, -h, -v: see pws --help`;
 }
 
 /** Every variable's flag (a string), its aliases, and the switches and commands. */
@@ -80,6 +82,7 @@ const OPTIONS = {
   cors: { type: 'boolean' },
   spa: { type: 'boolean' },
   listing: { type: 'boolean' },
+  'clean-urls': { type: 'boolean' },
   'no-compression': { type: 'boolean' },
   bounds: { type: 'boolean' },
   check: { type: 'boolean' },
@@ -129,6 +132,7 @@ export function parseCli(argv: readonly string[]): CliResult {
   if (values.cors) set('CORS', '*', '--cors');
   if (values.spa) set('SPA_FALLBACK', 'index.html', '--spa');
   if (values.listing) set('DIRECTORY_LISTING', 'on', '--listing');
+  if (values['clean-urls']) set('CLEAN_URLS', 'on', '--clean-urls');
   if (values['no-compression']) set('COMPRESSION', 'off', '--no-compression');
   if ((env.TLS_CERT === undefined) !== (env.TLS_KEY === undefined)) return { kind: 'error', message: '--tls-cert and --tls-key go together' };
   if (values.bounds && values.check) return { kind: 'error', message: '--bounds and --check go alone' };

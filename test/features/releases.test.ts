@@ -129,4 +129,24 @@ describe('a symlinked STATIC_DIR swapped to a new release', () => {
     await waitFor('still serving', () => fs.existsSync(current));
     expect((await get(server.port, '/a.txt')).body.toString()).toBe('A1');
   });
+
+  it('brings the _redirects of each release, and keeps the old release when the new file does not compile', async () => {
+    const { base, current } = deployFolder({
+      '1': { 'a.txt': 'A1', _redirects: '/old /a.txt 302\n' },
+      '2': { 'a.txt': 'A2', _redirects: '/old /b.txt 302\n' },
+      '3': { 'a.txt': 'A3', _redirects: '/old /c.txt 410\n' },
+    });
+    server = await startInProcess({ staticDir: current, env: { CACHE_VALIDATE_MS: '0' } });
+    expect((await get(server.port, '/old')).headers.location).toBe('/a.txt');
+    swap(base, '2');
+    expect((await get(server.port, '/old')).headers.location).toBe('/b.txt');
+    swap(base, '3');
+    expect((await get(server.port, '/old')).headers.location).toBe('/b.txt');
+    expect((await get(server.port, '/a.txt')).body.toString()).toBe('A2');
+    expect(logged).toContainEqual(
+      expect.stringMatching(
+        /^warn STATIC_DIR .*current now points to .*releases\/3, which cannot be served \(.*_redirects line 1: status "410" is not supported/,
+      ),
+    );
+  });
 });

@@ -40,7 +40,7 @@ describe('pws command', () => {
   });
 
   it('checks a configuration with --check, like nginx -t: what it will do, exit 0, nothing served', async () => {
-    const site = makeSite({ 'index.html': 'x' });
+    const site = makeSite({ 'index.html': 'x', _redirects: '/a /b\n/c /d 302\n', _headers: '/*\n  X-Frame-Options: DENY\n' });
     const r = await run(['--check', site, '--port', '8123'], { HEALTH_PATH: '/healthz', LAME_DUCK_MS: '4000', WORKERS: '3' });
     expect(r.code).toBe(0);
     expect(r.stderr).toBe('');
@@ -48,6 +48,8 @@ describe('pws command', () => {
       'pws: configuration OK',
       `  serve ${fs.realpathSync(site)}`,
       '  listen on *:8123 with 3 workers',
+      '  apply 2 rules of _redirects',
+      '  add headers by 1 block of _headers',
       '  answer the health probe at /healthz',
       '  keep serving 4000 ms with the probe at 503 before draining',
       '  access log: stdout (combined)',
@@ -64,6 +66,11 @@ describe('pws command', () => {
     expect(badFile.stdout).toBe('');
     expect(badFile.stderr.trim().split('\n')).toHaveLength(1);
     expect(badFile.stderr).toMatch(/^pws: HEADERS_FILE=".*headers\.json" is invalid: /);
+    const badSiteFile = await run(['--check', makeSite({ _redirects: '/a /b\n/blog/* https://blog.example/:splat 200\n' })]);
+    expect(badSiteFile.code).toBe(1);
+    expect(badSiteFile.stderr).toMatch(
+      /^pws: \/.*\/_redirects line 2: proxying to another host \("https:\/\/blog\.example\/:splat" with 200\) is not supported; only redirects may name an absolute URL\n$/,
+    );
     const badFlag = await run(['--check', site, '--workers', 'lots']);
     expect(badFlag.code).toBe(2);
     expect(badFlag.stderr).toMatch(/^pws: --workers "lots" is invalid: expected auto or a whole number from 1 to 1024\n/);

@@ -74,7 +74,7 @@ describe('parseCli', () => {
   it('has a flag for every variable, named after it, and --help all lists each', () => {
     const all = helpAll();
     for (const v of VARIABLES) {
-      if (v.name === 'CORS') continue; // --cors is a switch (CORS=*)
+      if (v.name === 'CORS' || v.name === 'CLEAN_URLS') continue; // switches: --cors (CORS=*), --clean-urls (on)
       const flag = `--${flagOf(v.name)}`;
       // TLS_CERT and TLS_KEY go together.
       const pair = v.name === 'TLS_CERT' ? ['--tls-key', 'k'] : v.name === 'TLS_KEY' ? ['--tls-cert', 'c'] : [];
@@ -83,11 +83,18 @@ describe('parseCli', () => {
       if (result.kind === 'run') expect([result.env[v.name], result.fromFlag[v.name]]).toEqual(['x', flag]);
       expect(all).toContain(`  ${flag} V`);
     }
-    expect(parseCli(['--health-path', '/healthz', '--immutable', '/assets/**', '--redirect-port', '80'])).toEqual({
+    expect(parseCli(['--health-path', '/healthz', '--immutable', '/assets/**', '--redirect-port', '80', '--user', 'www-data', '--clean-urls'])).toEqual({
       kind: 'run',
-      env: { HEALTH_PATH: '/healthz', IMMUTABLE_PATTERN: '/assets/**', HTTP_REDIRECT_PORT: '80' },
-      fromFlag: { HEALTH_PATH: '--health-path', IMMUTABLE_PATTERN: '--immutable', HTTP_REDIRECT_PORT: '--redirect-port' },
+      env: { HEALTH_PATH: '/healthz', IMMUTABLE_PATTERN: '/assets/**', HTTP_REDIRECT_PORT: '80', RUN_USER: 'www-data', CLEAN_URLS: 'on' },
+      fromFlag: {
+        HEALTH_PATH: '--health-path',
+        IMMUTABLE_PATTERN: '--immutable',
+        HTTP_REDIRECT_PORT: '--redirect-port',
+        RUN_USER: '--user',
+        CLEAN_URLS: '--clean-urls',
+      },
     });
+    expect(all).toContain('  --clean-urls ');
   });
 
   it.each([

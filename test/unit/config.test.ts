@@ -122,6 +122,17 @@ describe('loadConfig', () => {
   });
 });
 
+describe('docs/configuration.md', () => {
+  it('has a row for every variable with its default', () => {
+    const doc = fs.readFileSync(path.join(__dirname, '..', '..', 'docs', 'configuration.md'), 'utf8');
+    for (const v of VARIABLES) {
+      const row = doc.split('\n').find((line) => line.startsWith(`| \`${v.name}\``) || line.includes(`/ \`${v.name}\` |`));
+      expect([v.name, row !== undefined]).toEqual([v.name, true]);
+      if (v.fallback !== '' && !row?.includes(' / ')) expect([v.name, row?.split('|')[2]?.trim()]).toEqual([v.name, `\`${v.fallback}\``]);
+    }
+  });
+});
+
 describe('.env.example', () => {
   it('lists every variable with its default', () => {
     const example = fs.readFileSync(path.join(__dirname, '..', '..', '.env.example'), 'utf8');
