@@ -6,8 +6,8 @@ import comments from '@eslint-community/eslint-plugin-eslint-comments/configs';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  // static/ is the demo site PWS serves (browser code), not PWS's own code.
-  { ignores: ['dist/', 'build/', 'node_modules/', 'test-artifacts/', 'coverage/', 'static/'] },
+  // static/ is the demo site PWS serves and test/fixtures/ sites the tests serve (browser code), not PWS's own code.
+  { ignores: ['dist/', 'build/', 'node_modules/', 'test-artifacts/', 'coverage/', 'static/', 'test/fixtures/'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   comments.recommended,

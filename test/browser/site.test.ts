@@ -8,7 +8,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { launchChromium, pageWithErrors } from '../helpers/browser';
 import { makeSite, selfSignedCert, startServer, type Running } from '../helpers/server';
 
 const REPO = path.join(__dirname, '..', '..');
@@ -62,19 +63,7 @@ beforeAll(async () => {
   files['files/sub/x.txt'] = 'x';
   const siteDir = makeSite(files);
   server = { ...(await startServer({ staticDir: siteDir, workers: 2, env: { DIRECTORY_LISTING: 'on', ACCESS_LOG: 'off' } })), siteDir };
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--autoplay-policy=no-user-gesture-required',
-    ],
-  });
+  browser = await launchChromium();
 }, 60_000);
 
 afterAll(async () => {
@@ -83,12 +72,7 @@ afterAll(async () => {
 });
 
 async function open(url: string): Promise<{ page: Page; errors: string[] }> {
-  const page = await browser.newPage();
-  const errors: string[] = [];
-  page.on('console', (m) => {
-    if (m.type() === 'error') errors.push(m.text());
-  });
-  page.on('pageerror', (e) => errors.push(e.message));
+  const { page, errors } = await pageWithErrors(browser);
   page.on('response', (r) => requests.push({ url: r.url(), status: r.status(), range: r.request().headers().range }));
   await page.goto(url, { waitUntil: 'load' });
   return { page, errors };
@@ -163,11 +147,7 @@ describe('the demo site in Chromium', () => {
     });
     const context = await browser.newContext({ ignoreHTTPSErrors: true });
     try {
-      const page = await context.newPage();
-      const errors: string[] = [];
-      page.on('console', (m) => {
-        if (m.type() === 'error') errors.push(m.text());
-      });
+      const { page, errors } = await pageWithErrors(context);
       await page.goto(`https://localhost:${secure.port}/test.html`, { waitUntil: 'load' });
       await page.waitForFunction(() => document.documentElement.dataset.module === 'ran');
       await page.evaluate(() => document.fonts.load('16px "Test Sans"'));
