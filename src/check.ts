@@ -16,8 +16,8 @@ export function checkReport(config: Config): string {
   if (config.headerRules.length > 0) lines.push(`add headers by ${plural(config.headerRules.length, 'rule')} of HEADERS_FILE`);
   // Loading the configuration compiled them already: a site file with a mistake never gets here.
   const site = loadSiteFiles(config.staticDir);
-  if (site.redirects.length > 0) lines.push(`apply ${plural(site.redirects.length, 'rule')} of _redirects`);
-  if (site.headers.length > 0) lines.push(`add headers by ${plural(site.headers.length, 'block')} of _headers`);
+  if (site.redirects.rules.length > 0) lines.push(`apply ${plural(site.redirects.rules.length, 'rule')} of _redirects`);
+  if (site.headers.rules.length > 0) lines.push(`add headers by ${plural(site.headers.rules.length, 'block')} of _headers`);
   if (config.runAs !== null) lines.push(`run the workers as ${config.runAs.user} (uid ${config.runAs.uid}, gid ${config.runAs.gid})`);
   if (config.healthPath !== null) lines.push(`answer the health probe at ${config.healthPath}`);
   if (config.trustedProxies !== null) {

@@ -8,7 +8,7 @@
 // rules — is refused with its line number rather than silently ignored.
 
 import { encodeSegment } from '../http/location';
-import { boundNames, matchRoute, parseRoutePattern, type Captures, type RoutePattern } from './route-pattern';
+import { boundNames, matchRoute, parseRoutePattern, RouteIndex, type Captures, type RoutePattern } from './route-pattern';
 
 export type RuleStatus = 200 | 301 | 302 | 303 | 307 | 308 | 404;
 
@@ -62,8 +62,14 @@ function tokens(line: string): string[] {
   return out;
 }
 
+/** The rules of a `_redirects` file, in file order, indexed for lookup. */
+export interface Redirects {
+  rules: readonly RedirectRule[];
+  index: RouteIndex;
+}
+
 /** Parses the text of `_redirects`. Throws SiteFileError on the first line it cannot take. */
-export function parseRedirects(text: string): RedirectRule[] {
+export function parseRedirects(text: string): Redirects {
   const rules: RedirectRule[] = [];
   for (const [i, line] of text.split(/\r?\n/).entries()) {
     const t = tokens(line);
@@ -75,7 +81,7 @@ export function parseRedirects(text: string): RedirectRule[] {
       throw new SiteFileError(i + 1, (err as Error).message);
     }
   }
-  return rules;
+  return { rules, index: new RouteIndex(rules.map((r) => r.from)) };
 }
 
 function parseRule(t: string[], line: number): RedirectRule {
@@ -133,12 +139,15 @@ function parseRule(t: string[], line: number): RedirectRule {
 }
 
 /** The first rule whose `from` matches `segments` (decoded, normalised), with its target; or null. */
-export function findRule(rules: readonly RedirectRule[], segments: readonly string[]): RuleMatch | null {
-  for (const rule of rules) {
+export function findRule(redirects: Redirects, segments: readonly string[]): RuleMatch | null {
+  let found: RuleMatch | null = null;
+  redirects.index.each(segments, (i) => {
+    const rule = redirects.rules[i] as RedirectRule;
     const captures = matchRoute(rule.from, segments);
-    if (captures !== null) return { rule, target: expand(rule, captures) };
-  }
-  return null;
+    if (captures !== null) found = { rule, target: expand(rule, captures) };
+    return captures !== null;
+  });
+  return found;
 }
 
 /**

@@ -85,3 +85,44 @@ export function matchRoute(pattern: RoutePattern, segments: readonly string[]): 
 }
 
 const EMPTY: ReadonlyMap<string, string> = new Map();
+
+/**
+ * An index over a list of patterns by their first segment, so that a path is tested only against
+ * the patterns that can match it — those whose first segment is that literal, and those that
+ * start with a placeholder or a splat — in list order. A site with a thousand rules then costs a
+ * request no more than one with a handful.
+ */
+export class RouteIndex {
+  private readonly byFirst = new Map<string, number[]>();
+  private readonly anyFirst: number[] = [];
+
+  constructor(patterns: readonly RoutePattern[]) {
+    patterns.forEach((p, i) => {
+      const first = p.parts[0];
+      if (first !== undefined && 'literal' in first) {
+        const list = this.byFirst.get(first.literal);
+        if (list === undefined) this.byFirst.set(first.literal, [i]);
+        else list.push(i);
+      } else {
+        this.anyFirst.push(i);
+      }
+    });
+  }
+
+  /**
+   * Calls `visit` with the index of every pattern that may match `segments`, in ascending order,
+   * until it returns true.
+   */
+  each(segments: readonly string[], visit: (index: number) => boolean): void {
+    const a = segments.length === 0 ? EMPTY_LIST : (this.byFirst.get(segments[0] as string) ?? EMPTY_LIST);
+    const b = this.anyFirst;
+    let i = 0;
+    let j = 0;
+    while (i < a.length || j < b.length) {
+      const next = j >= b.length || (i < a.length && (a[i] as number) < (b[j] as number)) ? (a[i++] as number) : (b[j++] as number);
+      if (visit(next)) return;
+    }
+  }
+}
+
+const EMPTY_LIST: readonly number[] = [];

@@ -11,7 +11,7 @@
 
 import { fieldProblem } from './headers-file';
 import { SiteFileError } from './redirects';
-import { matchRoute, parseRoutePattern, type RoutePattern } from './route-pattern';
+import { matchRoute, parseRoutePattern, RouteIndex, type RoutePattern } from './route-pattern';
 
 export interface SiteHeaderRule {
   line: number;
@@ -19,8 +19,14 @@ export interface SiteHeaderRule {
   headers: Array<[string, string]>;
 }
 
+/** The blocks of a `_headers` file, in file order, indexed for lookup. */
+export interface SiteHeaders {
+  rules: readonly SiteHeaderRule[];
+  index: RouteIndex;
+}
+
 /** Parses the text of `_headers`. Throws SiteFileError on the first line it cannot take. */
-export function parseSiteHeaders(text: string): SiteHeaderRule[] {
+export function parseSiteHeaders(text: string): SiteHeaders {
   const rules: SiteHeaderRule[] = [];
   let current: SiteHeaderRule | null = null;
   for (const [i, raw] of text.split(/\r?\n/).entries()) {
@@ -48,23 +54,26 @@ export function parseSiteHeaders(text: string): SiteHeaderRule[] {
     if (problem !== null) throw new SiteFileError(line, problem);
     current.headers.push([name, value]);
   }
-  return rules;
+  return { rules, index: new RouteIndex(rules.map((r) => r.pattern)) };
 }
 
 /**
  * The fields of every rule matching `segments` (decoded, normalised), values of one name joined
  * with ", " in file order, under the name as first written.
  */
-export function siteHeadersFor(rules: readonly SiteHeaderRule[], segments: readonly string[]): Array<[string, string]> {
-  if (rules.length === 0) return [];
-  const out = new Map<string, [string, string]>();
-  for (const rule of rules) {
-    if (matchRoute(rule.pattern, segments) === null) continue;
+export function siteHeadersFor(headers: SiteHeaders, segments: readonly string[]): Array<[string, string]> {
+  if (headers.rules.length === 0) return [];
+  let out: Map<string, [string, string]> | null = null;
+  headers.index.each(segments, (i) => {
+    const rule = headers.rules[i] as SiteHeaderRule;
+    if (matchRoute(rule.pattern, segments) === null) return false;
+    out ??= new Map();
     for (const [name, value] of rule.headers) {
       const key = name.toLowerCase();
       const had = out.get(key);
       out.set(key, had === undefined ? [name, value] : [had[0], `${had[1]}, ${value}`]);
     }
-  }
-  return [...out.values()];
+    return false;
+  });
+  return out === null ? [] : [...(out as Map<string, [string, string]>).values()];
 }

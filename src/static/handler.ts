@@ -61,7 +61,7 @@ const UNSERVABLE = 1;
 async function answer(req: StaticRequest, site: Site, urlPath: string): Promise<Produced> {
   const { segments } = req.target;
   if (isHidden(segments) || isSiteFile(segments)) return { reply: notFound(site), cache: {} };
-  const rule = site.files.redirects.length === 0 ? null : findRule(site.files.redirects, segments);
+  const rule = site.files.redirects.rules.length === 0 ? null : findRule(site.files.redirects, segments);
   if (rule?.rule.force === true) return applyRule(req, site, rule, urlPath);
   const found = await atPath(req, site, urlPath);
   if (typeof found !== 'number') return found;

@@ -4,12 +4,13 @@
 
 import fs from 'node:fs';
 import path from 'node:path';
-import { parseRedirects, type RedirectRule } from '../site/redirects';
-import { parseSiteHeaders, type SiteHeaderRule } from '../site/site-headers';
+import { parseRedirects, type Redirects } from '../site/redirects';
+import { parseSiteHeaders, type SiteHeaders } from '../site/site-headers';
+import { RouteIndex } from '../site/route-pattern';
 
 export interface SiteFiles {
-  redirects: readonly RedirectRule[];
-  headers: readonly SiteHeaderRule[];
+  redirects: Redirects;
+  headers: SiteHeaders;
 }
 
 /** The names of the site files: at the root they answer 404, like a file that is not there. */
@@ -18,7 +19,7 @@ export const SITE_FILE_NAMES: ReadonlySet<string> = new Set(['_redirects', '_hea
 /** Largest site file read: far past any real rule set, it keeps a mistake (a log file renamed) from taking memory. */
 export const SITE_FILE_MAX_BYTES = 1024 * 1024;
 
-export const NO_SITE_FILES: SiteFiles = { redirects: [], headers: [] };
+export const NO_SITE_FILES: SiteFiles = { redirects: { rules: [], index: new RouteIndex([]) }, headers: { rules: [], index: new RouteIndex([]) } };
 
 /** Whether decoded `segments` name one of the site files at the root. */
 export function isSiteFile(segments: readonly string[]): boolean {
@@ -47,17 +48,17 @@ function readSiteFile(file: string): string | null {
  * supported ...").
  */
 export function loadSiteFiles(root: string): SiteFiles {
-  const compile = <T>(name: string, parse: (text: string) => T[]): T[] => {
+  const compile = <T>(name: string, parse: (text: string) => T): T | null => {
     const file = path.join(root, name);
     const text = readSiteFile(file);
-    if (text === null) return [];
+    if (text === null) return null;
     try {
       return parse(text);
     } catch (err) {
       throw new Error(`${file} ${(err as Error).message}`, { cause: err });
     }
   };
-  const redirects = compile('_redirects', parseRedirects);
-  const headers = compile('_headers', parseSiteHeaders);
-  return redirects.length === 0 && headers.length === 0 ? NO_SITE_FILES : { redirects, headers };
+  const redirects = compile('_redirects', parseRedirects) ?? NO_SITE_FILES.redirects;
+  const headers = compile('_headers', parseSiteHeaders) ?? NO_SITE_FILES.headers;
+  return { redirects, headers };
 }

@@ -64,7 +64,7 @@ describe('parseRedirects', () => {
 
   it('reads from, to, status and force; 301 by default; comments and blank lines skipped', () => {
     const rules = parseRedirects(file);
-    expect(rules.map((r) => [r.line, r.status, r.force])).toEqual([
+    expect(rules.rules.map((r) => [r.line, r.status, r.force])).toEqual([
       [3, 301, false],
       [4, 302, false],
       [5, 301, false],
@@ -85,6 +85,14 @@ describe('parseRedirects', () => {
     expect(route(file, '/ext')?.target).toBe('https://example.com/docs?ref=pws');
     expect(route(file, '/shadow')?.force).toBe(true);
     expect(route(file, '/nothing')).toBeNull();
+  });
+
+  it('keeps file order across rules indexed by their first segment and rules that start with a placeholder', () => {
+    expect(route('/:x /any\n/blog /blog-rule', '/blog')?.target).toBe('/any');
+    expect(route('/blog /blog-rule\n/:x /any', '/blog')?.target).toBe('/blog-rule');
+    expect(route('/blog/a /one\n/* /all\n/blog/* /two', '/blog/b')?.target).toBe('/all');
+    expect(route('/blog/a /one\n/other /x\n/blog/* /two', '/blog/b')?.target).toBe('/two');
+    expect(route('/ /root\n/* /all', '/')?.target).toBe('/root');
   });
 
   it('re-encodes what it captured, one segment per capture', () => {

@@ -34,7 +34,9 @@ describe('parseSiteHeaders', () => {
       ['Link', '</style.css>; rel=preload; as=style'],
     ]);
     expect(siteHeadersFor(rules, ['blog', 'a', 'b'])).not.toContainEqual(['X-Robots-Tag', 'noindex']);
-    expect(siteHeadersFor([], ['x'])).toEqual([]);
+    expect(siteHeadersFor(parseSiteHeaders(''), ['x'])).toEqual([]);
+    // Blocks indexed by their first segment still apply in file order.
+    expect(siteHeadersFor(parseSiteHeaders('/blog/*\n  X-A: 1\n/:any/*\n  X-A: 2\n/blog/x\n  X-A: 3\n'), ['blog', 'x'])).toEqual([['X-A', '1, 2, 3']]);
   });
 
   it.each([
