@@ -14,6 +14,7 @@ import { isTrusted } from './client-address';
 import { accept, closeNow, noProxyHeader } from './machine';
 import { dispatcher, fail } from './dispatch';
 import { acceptH2, checkStreams } from './h2';
+import { tlsPort, type TlsPort } from './tls-port';
 
 export interface HttpServer {
   server: net.Server;
@@ -104,28 +105,38 @@ export function createHttpServer(config: Config, handle: Handler, plain = false)
   };
   // HTTPS is the same handler over node:tls: a TLSSocket is a net.Socket. With HTTP2, a client
   // that offers h2 gets it (node:http2); one that offers only http/1.1, or nothing, gets PWS's own.
-  const server: net.Server =
-    config.tls === null
-      ? net.createServer({ allowHalfOpen: true }, onSocket)
-      : tls.createServer(
-          {
-            allowHalfOpen: true,
-            cert: config.tls.cert,
-            key: config.tls.key,
-            minVersion: 'TLSv1.2',
-            // A handshake gets as long as a request head (Node's default is 120 s).
-            handshakeTimeout: config.headersTimeoutMs,
-            // Without HTTP2 no ALPN is offered (any client's list is accepted, as before); with it,
-            // a client that lists neither h2 nor an HTTP/1 version fails the handshake, as with nginx.
-            ...(config.http2 ? { ALPNProtocols: ['h2', 'http/1.1', 'http/1.0'] } : {}),
-          },
-          onSocket,
-        );
-  // A failed handshake (a plain-HTTP client, an old protocol) only concerns that socket.
-  server.on('tlsClientError', (_err: Error, socket: tls.TLSSocket) => socket.destroy());
+  // The TLS server does not listen: the door in front of it answers plain HTTP sent to this port.
+  let door: TlsPort | null = null;
+  let server: net.Server;
+  if (config.tls === null) {
+    server = net.createServer({ allowHalfOpen: true }, onSocket);
+  } else {
+    const tlsServer = tls.createServer(
+      {
+        allowHalfOpen: true,
+        cert: config.tls.cert,
+        key: config.tls.key,
+        minVersion: 'TLSv1.2',
+        // A handshake gets as long as a request head (Node's default is 120 s).
+        handshakeTimeout: config.headersTimeoutMs,
+        // Without HTTP2 no ALPN is offered (any client's list is accepted, as before); with it,
+        // a client that lists neither h2 nor an HTTP/1 version fails the handshake, as with nginx.
+        ...(config.http2 ? { ALPNProtocols: ['h2', 'http/1.1', 'http/1.0'] } : {}),
+      },
+      onSocket,
+    );
+    // A failed handshake (an old protocol, a timeout) only concerns that socket.
+    tlsServer.on('tlsClientError', (_err: Error, socket: tls.TLSSocket) => socket.destroy());
+    door = tlsPort(tlsServer, { firstByteMs: config.headersTimeoutMs, lingerMs: config.keepAliveTimeoutMs });
+    server = door.server;
+  }
 
   const period = Math.max(50, Math.min(1000, Math.min(config.headersTimeoutMs, config.keepAliveTimeoutMs, config.sendTimeoutMs) / 4));
-  const timer = setInterval(() => sweep(ctx, config, Date.now()), period);
+  const timer = setInterval(() => {
+    const now = Date.now();
+    sweep(ctx, config, now);
+    door?.sweep(now);
+  }, period);
   timer.unref();
   server.on('close', () => clearInterval(timer));
 
@@ -155,6 +166,7 @@ export function createHttpServer(config: Config, handle: Handler, plain = false)
     destroyAll() {
       for (const conn of ctx.connections) conn.socket.destroy();
       for (const s of ctx.sessions) s.session.destroy();
+      door?.destroyAll();
       ctx.accessLog?.flushSync();
     },
   };
