@@ -56,7 +56,7 @@ describe('HTTPS', () => {
     await expect(httpsGet(server.port, '/', { maxVersion: 'TLSv1.1', minVersion: 'TLSv1' })).rejects.toThrow();
   });
 
-  it('does not answer plain HTTP on the TLS port', async () => {
+  it('answers plain HTTP on the TLS port with a 400 that says to use https, never with the site', async () => {
     const ex = await new Promise<string>((resolve) => {
       const s = net.connect(server.port, '127.0.0.1', () => s.write('GET / HTTP/1.1\r\nHost: t\r\n\r\n'));
       let got = '';
@@ -65,6 +65,8 @@ describe('HTTPS', () => {
       s.on('error', () => resolve(got));
     });
     expect(ex).not.toContain('secure hello');
+    expect(ex).toMatch(/^HTTP\/1\.1 400 Bad Request\r\n/);
+    expect(ex).toContain('https://');
   });
 
   it('redirects plain HTTP on HTTP_REDIRECT_PORT with 308 to the same path over https', async () => {
