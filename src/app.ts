@@ -13,6 +13,8 @@ import { sameVersion } from './static/files';
 import { followReleases } from './static/release';
 import { ReplyCache } from './static/reply-cache';
 import { createSite, type Site } from './static/site';
+import { loadSiteFiles, NO_SITE_FILES, type SiteFiles } from './static/site-files';
+import { log } from './log';
 
 export interface App {
   handle: Handler;
@@ -25,7 +27,10 @@ export function createApp(config: Config, isRetiring: () => boolean): App {
   // Compressed results are keyed by real path and ETag, so releases can share them (and their
   // bound on concurrent compressions); replies are keyed by URL, so each release has its own.
   const compressed = new CompressionCache(config.compressionCacheBytes);
+  let first = true;
   const releases = followReleases(config.staticDir, config.cacheValidateMs, (rootReal) => {
+    const files = siteFilesOf(rootReal, first);
+    first = false;
     const replies = new ReplyCache({
       maxBytes: config.cacheMaxBytes,
       maxFileBytes: config.cacheMaxFileBytes,
@@ -33,11 +38,28 @@ export function createApp(config: Config, isRetiring: () => boolean): App {
       stillValid: sameVersion,
       policy: { cors: config.cors, spa: config.spaFallback !== null },
     });
-    const site = createSite(rootReal, config, compressed, replies);
+    const site = createSite(rootReal, config, compressed, replies, files);
     return { site, handle: staticSite(site) };
   });
   const handle = withHealth(config.healthPath, isRetiring, withMethods(config, releases.handle));
   return { handle, site: () => releases.current().site };
+}
+
+/**
+ * The compiled `_redirects` and `_headers` of a release. One that does not compile is refused
+ * (thrown) when STATIC_DIR is swapped to it: the release served keeps serving. But the start of a
+ * worker serves the site without them, with an error line: the primary refused such files at start
+ * and on every reload, so they were broken in place since, and a worker replacing a crashed one
+ * must not stay down until someone notices.
+ */
+function siteFilesOf(rootReal: string, first: boolean): SiteFiles {
+  try {
+    return loadSiteFiles(rootReal);
+  } catch (err) {
+    if (!first) throw err;
+    log.error(`${(err as Error).message}; serving without the site's _redirects and _headers until it is fixed`);
+    return NO_SITE_FILES;
+  }
 }
 
 export interface PwsServer extends HttpServer {

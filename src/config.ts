@@ -131,9 +131,10 @@ export function readEnvFile(dir: string, named?: string): Record<string, string>
 
 /**
  * Builds the Config from defaults, the .env file in `cwd` and `env` (highest priority).
- * Throws ConfigError naming the first bad variable and what it accepts.
+ * Throws ConfigError naming the first bad variable and what it accepts; `siteFiles: false` leaves
+ * out the check of the site's `_redirects` and `_headers`.
  */
-export function loadConfig(env: Env = process.env, cwd: string = process.cwd()): Config {
+export function loadConfig(env: Env = process.env, cwd: string = process.cwd(), options: { siteFiles?: boolean } = {}): Config {
   const file = readEnvFile(cwd, env.ENV_FILE?.trim());
   // An empty value counts as unset at each layer, so `PORT=` falls through to .env, then the default.
   const raw = (name: string): string => {
@@ -188,8 +189,9 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
   if (trailingSlash !== 'auto' && trailingSlash !== 'always' && trailingSlash !== 'never') fail('TRAILING_SLASH', 'expected auto, always or never');
 
   // The site's own _redirects and _headers: a mistake in them stops the start (or the reload).
+  // A worker leaves that to its primary (see app.ts: it serves without them instead).
   try {
-    loadSiteFiles(staticDir);
+    if (options.siteFiles !== false) loadSiteFiles(staticDir);
   } catch (err) {
     throw new ConfigError(null, '', (err as Error).message);
   }

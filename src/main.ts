@@ -31,9 +31,9 @@ function primaryFlags(): { kind: 'run' | 'bounds' | 'check'; env: Record<string,
 }
 
 /** The configuration, or null once the reason it is bad has been printed and the exit is under way. */
-function configOrExit(flags: Record<string, string>, fromFlag: Record<string, string>): Config | null {
+function configOrExit(flags: Record<string, string>, fromFlag: Record<string, string>, siteFiles = true): Config | null {
   try {
-    return loadConfig({ ...process.env, ...flags });
+    return loadConfig({ ...process.env, ...flags }, process.cwd(), { siteFiles });
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
     // A bad flag value is a usage error (exit 2); a bad environment or .env value, exit 1.
@@ -66,7 +66,7 @@ function exitSoon(code: number): void {
 export function main(command: boolean): void {
   if (cluster.isPrimary) {
     const { kind, env, fromFlag } = primaryFlags();
-    if (command && kind === 'run' && servesCurrentFolder(env)) {
+    if (command && kind !== 'bounds' && servesCurrentFolder(env)) {
       env.STATIC_DIR = '.';
       fromFlag.STATIC_DIR = '[dir]';
     }
@@ -84,14 +84,19 @@ export function main(command: boolean): void {
       runPrimary(config, env);
     }
   } else {
-    const config = configOrExit({}, {});
+    // The primary (ours, or pm2's ecosystem file) checked the site files; a worker serves without broken ones.
+    const config = configOrExit({}, {}, false);
     if (config !== null) runWorker(config);
   }
 }
 
-/** Whether STATIC_DIR is left to its default everywhere (flags, environment, .env) and ./static is not there. */
+/**
+ * Whether STATIC_DIR is left to its default everywhere (flags, environment, .env) and nothing
+ * called ./static is there (not even a dangling link: a release link caught mid-deploy must not
+ * make the whole project public). Never for `/`, where a service's working directory defaults to.
+ */
 function servesCurrentFolder(flags: Record<string, string>): boolean {
-  if (flags.STATIC_DIR !== undefined || process.env.STATIC_DIR?.trim()) return false;
+  if (flags.STATIC_DIR !== undefined || process.env.STATIC_DIR?.trim() || process.cwd() === path.parse(process.cwd()).root) return false;
   let file: Record<string, string>;
   try {
     file = readEnvFile(process.cwd(), (flags.ENV_FILE ?? process.env.ENV_FILE)?.trim());
@@ -99,7 +104,7 @@ function servesCurrentFolder(flags: Record<string, string>): boolean {
     return false; // loading the configuration reports it
   }
   if (file.STATIC_DIR?.trim()) return false;
-  return !fs.existsSync(path.resolve(VARIABLES.find((v) => v.name === 'STATIC_DIR')?.fallback ?? './static'));
+  return fs.lstatSync(path.resolve(VARIABLES.find((v) => v.name === 'STATIC_DIR')?.fallback ?? './static'), { throwIfNoEntry: false }) === undefined;
 }
 
 // `node dist/main.js` (npm start, pm2, the Dockerfile): ./static by default.

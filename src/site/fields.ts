@@ -14,7 +14,8 @@ export interface FieldOptions {
 /**
  * Adds the CORS fields, then `siteFields` (the `_headers` fields of this path), then the
  * HEADERS_FILE fields of `urlPath` to `reply`. A HEADERS_FILE field replaces a `_headers` field of
- * the same name (the operator's configuration wins over the site's file); Cache-Control and
+ * the same name (the operator's configuration wins over the site's file), and a CORS field
+ * (with CORS on) replaces both; Cache-Control and
  * Content-Type replace the ones PWS computed; Vary values join the reply's Vary; and
  * X-Content-Type-Options is left out, since every response already says nosniff.
  */
@@ -28,8 +29,14 @@ export function addSiteFields(
   const configured = headersFor(options.headerRules, urlPath);
   const cors = corsFields(options.cors, origin);
   if (cors.length === 0 && siteFields.length === 0 && configured.length === 0) return;
-  const overridden = new Set(configured.map(([name]) => name.toLowerCase()));
-  const fields = [...cors, ...siteFields.filter(([name]) => !overridden.has(name.toLowerCase())), ...configured];
+  // CORS decides its own fields; HEADERS_FILE replaces what `_headers` says of the same name.
+  const corsNames = new Set(cors.map(([name]) => name.toLowerCase()));
+  const overridden = new Set([...corsNames, ...configured.map(([name]) => name.toLowerCase())]);
+  const fields = [
+    ...cors,
+    ...siteFields.filter(([name]) => !overridden.has(name.toLowerCase())),
+    ...configured.filter(([name]) => !corsNames.has(name.toLowerCase())),
+  ];
   const headers: ReplyHeaders = { ...reply.headers };
   const extra = [...(headers.extra ?? [])];
   const vary = [...(headers.vary ?? [])];

@@ -29,15 +29,21 @@ const RESERVED = new Set([
 
 /**
  * What is wrong with a response field a site's configuration sets, or null: a name that is not a
- * token, a field PWS computes itself, or a value with control characters.
+ * token, a field PWS computes itself, a value with control characters, or a value too long.
  */
 export function fieldProblem(name: string, value: string): string | null {
   if (name.length === 0 || [...name].some((ch) => ch.charCodeAt(0) > 0x7f || TOKEN[ch.charCodeAt(0)] !== 1)) return `"${name}" is not a valid header name`;
   if (RESERVED.has(name.toLowerCase())) return `${name} is set by PWS itself and cannot be overridden`;
-  if ([...value].some((ch) => ch.charCodeAt(0) > 0xff || FIELD_VALUE[ch.charCodeAt(0)] !== 1))
-    return `the value of ${name} must be a string without control characters`;
+  if ([...value].some((ch) => ch.charCodeAt(0) > 0xff || FIELD_VALUE[ch.charCodeAt(0)] !== 1)) {
+    return `the value of ${name} must be Latin-1 text without control characters (percent-encode anything else)`;
+  }
+  // HTTP/2 clients refuse a header block over their limit (often 64 KiB) outright.
+  if (value.length > MAX_FIELD_VALUE_BYTES) return `the value of ${name} is longer than ${MAX_FIELD_VALUE_BYTES} bytes`;
   return null;
 }
+
+/** Longest value a site's configuration may give one field. */
+export const MAX_FIELD_VALUE_BYTES = 8192;
 
 /**
  * Parses the JSON of a headers file: an object whose keys are path globs and whose values are
@@ -58,7 +64,7 @@ export function parseHeadersFile(json: string): HeaderRule[] {
     if (typeof headers !== 'object' || headers === null || Array.isArray(headers)) throw new Error(`"${glob}": expected an object of headers`);
     const list: Array<[string, string]> = [];
     for (const [name, value] of Object.entries(headers as Record<string, unknown>)) {
-      if (typeof value !== 'string') throw new Error(`"${glob}": the value of ${name} must be a string without control characters`);
+      if (typeof value !== 'string') throw new Error(`"${glob}": the value of ${name} must be a string`);
       const problem = fieldProblem(name, value);
       if (problem !== null) throw new Error(`"${glob}": ${problem}`);
       list.push([name, value.trim()]);

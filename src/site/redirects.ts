@@ -8,6 +8,7 @@
 // rules — is refused with its line number rather than silently ignored.
 
 import { encodeSegment } from '../http/location';
+import { decodeTarget } from '../http/target';
 import { boundNames, matchRoute, parseRoutePattern, RouteIndex, type Captures, type RoutePattern } from './route-pattern';
 
 export type RuleStatus = 200 | 301 | 302 | 303 | 307 | 308 | 404;
@@ -106,6 +107,8 @@ function parseRule(t: string[], line: number): RedirectRule {
 
   const pattern = parseRoutePattern(from);
   if (/[\x00-\x20\x7f]/.test(to)) throw new Error(`"${to}" has control characters`);
+  // Browsers read a backslash as a slash: `/\\evil.example` is another host to them.
+  if (to.includes('\\')) throw new Error(`"${to}" has a backslash, which browsers read as /: write / (or %5C for the character itself)`);
   const origin = ABSOLUTE.exec(to)?.[0] ?? '';
   if (origin !== '') {
     if (status === 200 || status === 404)
@@ -135,6 +138,11 @@ function parseRule(t: string[], line: number): RedirectRule {
     at = m.index + m[0].length;
   }
   if (at < rest2.length) pieces.push(rest2.slice(at));
+  if (origin === '' && status !== 200 && status !== 404 && pieces.every((p) => typeof p === 'string')) {
+    const target = decodeTarget(rest2);
+    if (typeof target !== 'number' && matchRoute(pattern, target.segments) !== null)
+      throw new Error(`"${to}" matches "${from}" itself: every request for it would be redirected again`);
+  }
   return { line, from: pattern, to, origin, pieces, status, force };
 }
 

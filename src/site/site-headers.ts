@@ -59,7 +59,7 @@ export function parseSiteHeaders(text: string): SiteHeaders {
 
 /**
  * The fields of every rule matching `segments` (decoded, normalised), values of one name joined
- * with ", " in file order, under the name as first written.
+ * with ", " in file order, under the name as first written (each Set-Cookie kept apart).
  */
 export function siteHeadersFor(headers: SiteHeaders, segments: readonly string[]): Array<[string, string]> {
   if (headers.rules.length === 0) return [];
@@ -69,7 +69,8 @@ export function siteHeadersFor(headers: SiteHeaders, segments: readonly string[]
     if (matchRoute(rule.pattern, segments) === null) return false;
     out ??= new Map();
     for (const [name, value] of rule.headers) {
-      const key = name.toLowerCase();
+      // Set-Cookie is the one field that cannot be joined into a list (RFC 9110 §5.3).
+      const key = name.toLowerCase() === 'set-cookie' ? `set-cookie ${out.size}` : name.toLowerCase();
       const had = out.get(key);
       out.set(key, had === undefined ? [name, value] : [had[0], `${had[1]}, ${value}`]);
     }

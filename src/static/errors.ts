@@ -23,22 +23,30 @@ export function notFound(site: Site): Reply {
   return errorReply(404);
 }
 
+/** A site page skipped (too large, unreadable) is worth saying, but not once per request. */
+const skippedPage = new RareWarning();
+
 /**
- * `status` with the site's file at `segments` as its body (an HTML page of at most
- * SMALL_FILE_BYTES, sent as it is), or null when there is no such file to send.
+ * `status` with the site's file at `segments` as its body (a page of at most
+ * max(SMALL_FILE_BYTES, CACHE_MAX_FILE_BYTES), read whole and sent as it is), or null when there
+ * is no such file to send — with a warning when there is one that cannot be sent.
  */
 export function pageReply(site: Site, segments: readonly string[], status: number): Reply | null {
+  const name = `/${segments.join('/')}`;
   let opened;
   try {
     opened = openUnder(site.rootReal, segments);
-  } catch {
+  } catch (err) {
+    skippedPage.note(() => `${name} cannot be opened (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); sending the next 404 page`);
     return null;
   }
   if (opened.kind !== 'file') return null;
+  const limit = Math.max(SMALL_FILE_BYTES, site.options.cacheMaxFileBytes);
   try {
-    if (opened.size <= SMALL_FILE_BYTES) return { status, headers: { contentType: contentTypeFor(segments[segments.length - 1] ?? '') }, body: readWhole(opened.handle) };
+    if (opened.size <= limit) return { status, headers: { contentType: contentTypeFor(segments[segments.length - 1] ?? '') }, body: readWhole(opened.handle) };
+    skippedPage.note(() => `${name} is larger than ${limit} bytes (CACHE_MAX_FILE_BYTES); sending the next 404 page`);
   } catch {
-    // being rewritten, or unreadable: the built-in page will do
+    // being rewritten right now: the next page will do this once
   } finally {
     opened.handle.close();
   }

@@ -20,7 +20,7 @@ import { openUnder } from './files';
 import { readEntries, renderHtml, renderJson } from './listing';
 import { isHidden } from './resolve';
 import type { Site } from './site';
-import { isSiteFile } from './site-files';
+import { isSiteFile, SITE_FILE_NAMES } from './site-files';
 
 export interface StaticRequest {
   target: DecodedTarget;
@@ -84,14 +84,22 @@ function moved(req: StaticRequest, segments: readonly string[], trailingSlash: b
 async function atPath(req: StaticRequest, site: Site, urlPath: string): Promise<Produced | number> {
   const { target } = req;
   const { segments } = target;
-  const { trailingSlash: form, cleanUrls } = site.options;
+  const { trailingSlash: form, cleanUrls, directoryListing } = site.options;
   const opened = openUnder(site.rootReal, segments);
   if (opened.kind === 'directory') {
-    if (segments.length > 0 && target.trailingSlash === (form === 'never')) return moved(req, segments, form !== 'never');
     const indexSegments = [...segments, 'index.html'];
     const index = openUnder(site.rootReal, indexSegments);
+    if (index.kind !== 'file' && !directoryListing && cleanUrls) {
+      // A folder with nothing to serve (assets only, say): the page of the same name answers.
+      const page = await cleanPage(req, site, urlPath);
+      if (page !== MISSING) return page;
+    }
+    if (segments.length > 0 && target.trailingSlash === (form === 'never')) {
+      if (index.kind === 'file') index.handle.close();
+      return moved(req, segments, form !== 'never');
+    }
     if (index.kind === 'file') return fileReply(req, site, index, indexSegments, urlPath);
-    if (site.options.directoryListing) return listing(opened.realPath, urlPath, target.query);
+    if (directoryListing) return listing(opened.realPath, urlPath, target.query, segments.length === 0);
     return UNSERVABLE;
   }
   if (opened.kind === 'file') {
@@ -100,41 +108,69 @@ async function atPath(req: StaticRequest, site: Site, urlPath: string): Promise<
       opened.handle.close();
       return UNSERVABLE;
     }
-    const canonical = cleanUrls ? cleanForm(site, segments) : null;
+    if (!cleanUrls || !(segments[segments.length - 1] as string).endsWith('.html')) return fileReply(req, site, opened, segments, urlPath);
+    let canonical: ReturnType<typeof cleanForm>;
+    try {
+      canonical = cleanForm(site, segments);
+    } catch (err) {
+      opened.handle.close();
+      throw err;
+    }
     if (canonical !== null) {
       opened.handle.close();
       return moved(req, canonical.segments, canonical.folder ? form !== 'never' : form === 'always');
     }
-    return fileReply(req, site, opened, segments, urlPath);
+    // Served under its own name because something answers at the clean URL: that can change.
+    return unversioned(await fileReply(req, site, opened, segments, urlPath));
   }
-  if (!cleanUrls || segments.length === 0) return MISSING;
-  // CLEAN_URLS: /about is about.html, in the slash form TRAILING_SLASH asks for.
-  const last = segments[segments.length - 1] as string;
-  if (last.endsWith('.html')) return MISSING;
+  return cleanUrls ? cleanPage(req, site, urlPath) : MISSING;
+}
+
+/**
+ * CLEAN_URLS: `/about` is about.html, in the slash form TRAILING_SLASH asks for, and `/index`
+ * is its folder; MISSING when there is no such page.
+ */
+async function cleanPage(req: StaticRequest, site: Site, urlPath: string): Promise<Produced | number> {
+  const { segments } = req.target;
+  const form = site.options.trailingSlash;
+  const last = segments[segments.length - 1];
+  if (last === undefined || last.endsWith('.html')) return MISSING;
   const pageSegments = [...segments.slice(0, -1), `${last}.html`];
   const page = openUnder(site.rootReal, pageSegments);
-  if (page.kind === 'directory') return MISSING;
-  if (page.kind === 'missing') return MISSING;
-  if (target.trailingSlash !== (form === 'always')) {
+  if (page.kind !== 'file') return MISSING;
+  if (last === 'index' || req.target.trailingSlash !== (form === 'always')) {
     page.handle.close();
-    return moved(req, segments, form === 'always');
+    return last === 'index' ? moved(req, segments.slice(0, -1), form !== 'never') : moved(req, segments, form === 'always');
   }
   // Kept by the cache without the file's version: a file appearing at the clean path itself must
   // be noticed, so the whole lookup runs again once the entry is due for a check.
   return unversioned(await fileReply(req, site, page, pageSegments, urlPath));
 }
 
+/** What `segments` name, with any descriptor opened to find out closed again. */
+function kindAt(site: Site, segments: readonly string[]): 'file' | 'directory' | 'missing' {
+  const opened = openUnder(site.rootReal, segments);
+  if (opened.kind === 'file') opened.handle.close();
+  return opened.kind;
+}
+
 /**
  * With CLEAN_URLS, the URL a `.html` file is served under when it differs from its own: `index.html`
- * → its folder, `about.html` → `/about` (unless a folder `about` would answer there); else null.
+ * → its folder, `about.html` → `/about` (unless a file there, or a folder that serves something,
+ * would answer instead); else null.
  */
 function cleanForm(site: Site, segments: readonly string[]): { segments: string[]; folder: boolean } | null {
   const last = segments[segments.length - 1] as string;
-  if (!last.endsWith('.html') || last === '.html') return null;
+  const stem = last.slice(0, -'.html'.length);
+  // `x.html.html` would be sent to `/x.html`, which names another file.
+  if (stem === '' || stem.endsWith('.html')) return null;
   const parent = segments.slice(0, -1);
   if (last === 'index.html') return { segments: parent, folder: true };
-  const clean = [...parent, last.slice(0, -'.html'.length)];
-  return openUnder(site.rootReal, clean).kind === 'missing' ? { segments: clean, folder: false } : null;
+  const clean = [...parent, stem];
+  const there = kindAt(site, clean);
+  if (there === 'missing') return { segments: clean, folder: false };
+  if (there === 'directory' && !site.options.directoryListing && kindAt(site, [...clean, 'index.html']) !== 'file') return { segments: clean, folder: false };
+  return null;
 }
 
 /** A produced reply whose cache entry is revalidated by the full lookup, not by one file's stat. */
@@ -184,8 +220,9 @@ async function missing(req: StaticRequest, site: Site, urlPath: string): Promise
   return produced;
 }
 
-async function listing(dir: string, urlPath: string, query: string): Promise<Produced> {
-  const entries = await readEntries(dir);
+async function listing(dir: string, urlPath: string, query: string, root: boolean): Promise<Produced> {
+  // The site files are never served, so a listing of the root does not offer them.
+  const entries = (await readEntries(dir)).filter((e) => !(root && SITE_FILE_NAMES.has(e.name)));
   const json = new URLSearchParams(query.slice(1)).get('format') === 'json';
   const reply: Reply = json
     ? { status: 200, headers: { contentType: 'application/json; charset=utf-8', cacheControl: 'no-cache' }, body: Buffer.from(renderJson(entries)) }

@@ -7,6 +7,7 @@ import path from 'node:path';
 import { parseRedirects, type Redirects } from '../site/redirects';
 import { parseSiteHeaders, type SiteHeaders } from '../site/site-headers';
 import { RouteIndex } from '../site/route-pattern';
+import { isInside } from './resolve';
 
 export interface SiteFiles {
   redirects: Redirects;
@@ -26,20 +27,28 @@ export function isSiteFile(segments: readonly string[]): boolean {
   return segments.length === 1 && SITE_FILE_NAMES.has(segments[0] as string);
 }
 
-/** The text of `file`, or null when there is none. Throws an Error naming the file otherwise. */
-function readSiteFile(file: string): string | null {
-  let text: string;
+/**
+ * The text of the site file `name` of the folder `root` (a real path), or null when there is
+ * none. Like a file served, it must be a regular file whose real path lies inside the root: a
+ * site file linked to `/etc/shadow` must not be read by a primary that runs as root. Throws an
+ * Error naming the file otherwise.
+ */
+function readSiteFile(root: string, name: string): string | null {
+  const file = path.join(root, name);
   try {
-    const st = fs.statSync(file);
+    const real = fs.realpathSync(file);
+    if (!isInside(root, real)) throw new Error(`${file} points outside the site (${real})`);
+    const st = fs.statSync(real);
     if (!st.isFile()) throw new Error(`${file} is not a file`);
     if (st.size > SITE_FILE_MAX_BYTES) throw new Error(`${file} is larger than ${SITE_FILE_MAX_BYTES} bytes`);
-    text = fs.readFileSync(file, 'utf8');
+    // A byte order mark, as some editors write, is not part of the first line.
+    return fs.readFileSync(real, 'utf8').replace(/^\uFEFF/, '');
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    if ((err as NodeJS.ErrnoException).code !== undefined) throw new Error(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code}`, { cause: err });
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return null;
+    if (code !== undefined) throw new Error(`cannot read ${file}: ${code}`, { cause: err });
     throw err;
   }
-  return text;
 }
 
 /**
@@ -47,15 +56,15 @@ function readSiteFile(file: string): string | null {
  * the file, the line and the problem ("/srv/www/_redirects line 3: status "410" is not
  * supported ...").
  */
-export function loadSiteFiles(root: string): SiteFiles {
+export function loadSiteFiles(folder: string): SiteFiles {
+  const root = fs.realpathSync(folder);
   const compile = <T>(name: string, parse: (text: string) => T): T | null => {
-    const file = path.join(root, name);
-    const text = readSiteFile(file);
+    const text = readSiteFile(root, name);
     if (text === null) return null;
     try {
       return parse(text);
     } catch (err) {
-      throw new Error(`${file} ${(err as Error).message}`, { cause: err });
+      throw new Error(`${path.join(root, name)} ${(err as Error).message}`, { cause: err });
     }
   };
   const redirects = compile('_redirects', parseRedirects) ?? NO_SITE_FILES.redirects;

@@ -4,7 +4,7 @@ import crypto from 'node:crypto';
 import type { Config } from '../config';
 import type { CompressionCache } from './compress';
 import type { ReplyCache } from './reply-cache';
-import { loadSiteFiles, type SiteFiles } from './site-files';
+import type { SiteFiles } from './site-files';
 
 /** The site options of the Config that the static handler reads. */
 export type SiteOptions = Pick<
@@ -39,7 +39,7 @@ export interface Site {
 /** Files up to this size are read whole and sent with their head in one write (larger ones too when cacheable). */
 export const SMALL_FILE_BYTES = 64 * 1024;
 
-/** The Site of the release folder `rootReal`; throws (one line) when its site files do not compile. */
-export function createSite(rootReal: string, options: SiteOptions, compressed: CompressionCache, replies: ReplyCache): Site {
-  return { rootReal, options, compressed, boundary: crypto.randomBytes(12).toString('hex'), replies, files: loadSiteFiles(rootReal) };
+/** The Site of the release folder `rootReal`, with its compiled site files. */
+export function createSite(rootReal: string, options: SiteOptions, compressed: CompressionCache, replies: ReplyCache, files: SiteFiles): Site {
+  return { rootReal, options, compressed, boundary: crypto.randomBytes(12).toString('hex'), replies, files };
 }

@@ -186,6 +186,61 @@ describe('clean URLs', () => {
   });
 });
 
+describe('clean URLs where names meet', () => {
+  let odd: InProcess;
+  let root: string;
+  beforeAll(async () => {
+    root = makeSite({
+      feed: 'the file feed',
+      'feed.html': '<h1>feed page</h1>',
+      'contact.html': '<h1>contact</h1>',
+      'contact/map.png': 'png',
+      'x.html.html': 'double',
+      'index.html': '<h1>home</h1>',
+      'about.html': '<h1>about</h1>',
+      'about/index.html': '<h1>about folder</h1>',
+    });
+    odd = await startInProcess({ staticDir: root, env: { CLEAN_URLS: 'on', CACHE_VALIDATE_MS: '0' } });
+  });
+  afterAll(async () => {
+    await odd.stop();
+  });
+
+  it('serve a page whose folder of the same name serves nothing, at the clean URL', async () => {
+    expect((await twice(odd.port, '/contact')).body.toString()).toBe('<h1>contact</h1>');
+    expect((await twice(odd.port, '/contact/')).headers.location).toBe('/contact');
+    expect((await twice(odd.port, '/contact.html')).headers.location).toBe('/contact');
+    expect((await twice(odd.port, '/contact/map.png')).body.toString()).toBe('png');
+  });
+
+  it('leave a page alone where a file or a folder index answers at the clean URL', async () => {
+    expect((await twice(odd.port, '/feed')).body.toString()).toBe('the file feed');
+    expect((await twice(odd.port, '/feed.html')).body.toString()).toBe('<h1>feed page</h1>');
+    expect((await twice(odd.port, '/x.html.html')).body.toString()).toBe('double');
+    expect((await twice(odd.port, '/index')).headers.location).toBe('/');
+  });
+
+  it('close every file they open to find out (no descriptor per request)', async () => {
+    const held = (): number =>
+      fs.readdirSync('/proc/self/fd').filter((fd) => {
+        try {
+          return fs.readlinkSync(`/proc/self/fd/${fd}`).startsWith(root);
+        } catch {
+          return false;
+        }
+      }).length;
+    // A Range makes every request miss the reply cache and take the whole path.
+    for (let i = 0; i < 200; i++) await get(odd.port, '/feed.html', ['Host: x', 'Range: bytes=0-0']);
+    expect(held()).toBeLessThan(5);
+  });
+
+  it('notice a folder that stops answering at the clean URL', async () => {
+    expect((await get(odd.port, '/about.html')).body.toString()).toBe('<h1>about</h1>');
+    fs.rmSync(path.join(root, 'about'), { recursive: true });
+    expect((await get(odd.port, '/about.html')).headers.location).toBe('/about');
+  });
+});
+
 describe('TRAILING_SLASH for folders', () => {
   it('never: a folder serves its index without a slash, and the slash form is sent there', async () => {
     expect((await twice(never.port, '/docs')).body.toString()).toBe('<h1>docs</h1>');
@@ -222,6 +277,48 @@ describe('404 pages', () => {
   it('are the site’s own files: no CSP of PWS’s on them', async () => {
     expect((await get(plain.port, '/nope')).headers['content-security-policy']).toBeUndefined();
     expect((await get(plain.port, '/about.html')).headers['content-security-policy']).toBeUndefined();
+  });
+});
+
+describe('a site file', () => {
+  it('may start with a byte order mark', () => {
+    const root = makeSite({ 'index.html': 'x', _headers: '\uFEFF/*\r\n  X-Frame-Options: DENY\r\n', _redirects: '\uFEFF/a /b 302\r\n' });
+    expect(() => loadConfig({ STATIC_DIR: root }, tempDir('pws-cwd-'))).not.toThrow();
+  });
+
+  it('is not read through a link that leaves the site', () => {
+    const outside = path.join(tempDir('pws-outside-'), 'secret');
+    fs.writeFileSync(outside, '/secret\n  X-Leak: private\n');
+    const root = makeSite({ 'index.html': 'x' });
+    fs.symlinkSync(outside, path.join(root, '_headers'));
+    expect(() => loadConfig({ STATIC_DIR: root }, tempDir('pws-cwd-'))).toThrow(`${root}/_headers points outside the site`);
+  });
+
+  it('is not listed in a listing of the root', async () => {
+    const listed = await startInProcess({
+      staticDir: makeSite({ 'a.txt': 'a', _redirects: '/x /a.txt\n', _headers: '/*\n  X-A: 1\n' }),
+      env: { DIRECTORY_LISTING: 'on' },
+    });
+    try {
+      const json = JSON.parse((await get(listed.port, '/?format=json')).body.toString()) as Array<{ name: string }>;
+      expect(json.map((e) => e.name)).toEqual(['a.txt']);
+    } finally {
+      await listed.stop();
+    }
+  });
+});
+
+describe('a 404 page', () => {
+  it('may be as large as a cached file (CACHE_MAX_FILE_BYTES), and past that the next page answers', async () => {
+    const big = `<!doctype html><title>big 404</title>${'x'.repeat(100 * 1024)}`;
+    const bigSite = await startInProcess({ staticDir: makeSite({ '404.html': big, 'error.html': 'small' }) });
+    const tooBig = await startInProcess({ staticDir: makeSite({ '404.html': big, 'error.html': 'small' }), env: { CACHE_MAX_FILE_BYTES: '65536' } });
+    try {
+      expect((await get(bigSite.port, '/nope')).body.toString()).toBe(big);
+      expect((await get(tooBig.port, '/nope')).body.toString()).toBe('small');
+    } finally {
+      await Promise.all([bigSite.stop(), tooBig.stop()]);
+    }
   });
 });
 

@@ -176,6 +176,21 @@ describe('pws command', () => {
     }
   });
 
+  it('never serves / that way, nor the project folder of a ./static link that dangles, and checks as it would serve', async () => {
+    const fromRoot = await startIn(BIN, '/', []);
+    expect(fromRoot.port).toBeNull();
+    expect(fromRoot.err).toBe('pws: STATIC_DIR="./static" is invalid: /static is not an existing folder\n');
+    const project = makeSite({ 'notes.txt': 'private notes' });
+    fs.symlinkSync('releases/42', path.join(project, 'static'));
+    const dangling = await startIn(BIN, project, []);
+    expect(dangling.port).toBeNull();
+    expect(dangling.err).toContain('is not an existing folder');
+    const check = await new Promise<string>((resolve) => {
+      execFile(process.execPath, [BIN, '--check'], { cwd: makeSite({ 'index.html': 'x' }), env: childEnv({}) }, (_err, stdout) => resolve(stdout));
+    });
+    expect(check).toMatch(/^pws: configuration OK\n {2}serve \/.*\/www\n/);
+  });
+
   it('keeps ./static and its error under `npm start` (dist/main.js), and for a STATIC_DIR that is set', async () => {
     const here = makeSite({ 'index.html': 'the current folder' });
     const npmStart = await startIn(MAIN, here, []);

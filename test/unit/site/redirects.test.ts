@@ -88,11 +88,11 @@ describe('parseRedirects', () => {
   });
 
   it('keeps file order across rules indexed by their first segment and rules that start with a placeholder', () => {
-    expect(route('/:x /any\n/blog /blog-rule', '/blog')?.target).toBe('/any');
-    expect(route('/blog /blog-rule\n/:x /any', '/blog')?.target).toBe('/blog-rule');
-    expect(route('/blog/a /one\n/* /all\n/blog/* /two', '/blog/b')?.target).toBe('/all');
-    expect(route('/blog/a /one\n/other /x\n/blog/* /two', '/blog/b')?.target).toBe('/two');
-    expect(route('/ /root\n/* /all', '/')?.target).toBe('/root');
+    expect(route('/:x /any 200\n/blog /blog-rule 200', '/blog')?.target).toBe('/any');
+    expect(route('/blog /blog-rule 200\n/:x /any 200', '/blog')?.target).toBe('/blog-rule');
+    expect(route('/blog/a /one 200\n/* /all 200\n/blog/* /two 200', '/blog/b')?.target).toBe('/all');
+    expect(route('/blog/a /one 200\n/other /x 200\n/blog/* /two 200', '/blog/b')?.target).toBe('/two');
+    expect(route('/ /root 200\n/* /all 200', '/')?.target).toBe('/root');
   });
 
   it('re-encodes what it captured, one segment per capture', () => {
@@ -132,9 +132,19 @@ describe('parseRedirects', () => {
     ['/a /b/:splat', '"/b/:splat" uses :splat'],
     ['/a https://:host/x', '"https://:host/x" is not a URL with a fixed host'],
     ['/*/b /c', '"/*/b": a splat (*) can only be the last segment'],
+    ['/go/* /\\:splat 302', '"/\\:splat" has a backslash'],
+    ['/a https://evil.example\\@good.example/ 302', '"https://evil.example\\@good.example/" has a backslash'],
+    ['/about/ /about 301!', '"/about" matches "/about/" itself'],
+    ['/docs /docs/ 301', '"/docs/" matches "/docs" itself'],
+    ['/a/* /a/b?x=1 302', '"/a/b?x=1" matches "/a/*" itself'],
   ])('refuses %s', (line, message) => {
     expect(() => parseRedirects(`# first\n${line}\n`)).toThrow(SiteFileError);
     expect(() => parseRedirects(`# first\n${line}\n`)).toThrow(`line 2: ${message}`);
+  });
+
+  it('lets a rewrite or a 404 page name a path its own rule matches (no loop: nothing is redirected)', () => {
+    expect(route('/app/* /app/index.html 200', '/app/x')?.target).toBe('/app/index.html');
+    expect(route('/en/* /en/404.html 404', '/en/x')?.target).toBe('/en/404.html');
   });
 
   it('keeps the query on redirects, after the target’s own', () => {

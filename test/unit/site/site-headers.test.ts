@@ -2,6 +2,7 @@
 
 import { describe, expect, it } from '@jest/globals';
 import type { Reply } from '../../../src/contract/reply';
+import { parseCors } from '../../../src/site/cors';
 import { addSiteFields } from '../../../src/site/fields';
 import { parseHeadersFile } from '../../../src/site/headers-file';
 import { SiteFileError } from '../../../src/site/redirects';
@@ -48,7 +49,9 @@ describe('parseSiteHeaders', () => {
     ['https://example.com/*\n  X-A: 1', 'line 2: host-prefixed rules'],
     ['/*.css\n  X-A: 1', 'line 2: "/*.css": a splat (*) can only be the last segment'],
     ['/a X-A: 1', 'line 2: "/a X-A: 1": a path line holds the path only'],
-    ['/a\n  X-A: bad\u0001value', 'line 3: the value of X-A must be a string without control characters'],
+    ['/a\n  X-A: bad\u0001value', 'line 3: the value of X-A must be Latin-1 text without control characters'],
+    ['/a\n  X-A: \u20ac', 'line 3: the value of X-A must be Latin-1 text'],
+    [`/a\n  X-A: ${'v'.repeat(8193)}`, 'line 3: the value of X-A is longer than 8192 bytes'],
   ])('refuses %j', (text, message) => {
     expect(() => parseSiteHeaders(`# first\n${text}\n`)).toThrow(SiteFileError);
     expect(() => parseSiteHeaders(`# first\n${text}\n`)).toThrow(message);
@@ -69,6 +72,22 @@ describe('addSiteFields', () => {
     expect(r.headers.cacheControl).toBe('public, max-age=60');
     expect(r.headers.extra).toEqual([['X-Frame-Options', 'SAMEORIGIN']]);
     expect(r.headers.vary).toEqual(['Accept-Encoding']);
+  });
+
+  it('keeps every Set-Cookie apart, which cannot be joined into one field', () => {
+    const rules = parseSiteHeaders('/*\n  Set-Cookie: a=1\n/x\n  Set-Cookie: b=2\n  X-A: 1\n');
+    expect(siteHeadersFor(rules, ['x'])).toEqual([
+      ['Set-Cookie', 'a=1'],
+      ['Set-Cookie', 'b=2'],
+      ['X-A', '1'],
+    ]);
+  });
+
+  it('lets CORS decide its own fields over _headers and HEADERS_FILE', () => {
+    const r = reply();
+    const configured = parseHeadersFile(JSON.stringify({ '/**': { 'Access-Control-Allow-Origin': 'https://b.example' } }));
+    addSiteFields(r, { cors: parseCors('*'), headerRules: configured }, 'https://a.example', '/a.css', [['Access-Control-Allow-Origin', 'https://c.example']]);
+    expect(r.headers.extra?.filter(([name]) => name === 'Access-Control-Allow-Origin')).toEqual([['Access-Control-Allow-Origin', '*']]);
   });
 
   it('leaves a reply alone when there is nothing to add', () => {
