@@ -91,6 +91,14 @@ const FILE_WRITE_BYTES = 64 * 1024;
 const FLUSH_MS = 1000;
 const DROP_REPORT_MS = 60_000;
 
+function closeQuietly(fd: number): void {
+  try {
+    fs.closeSync(fd);
+  } catch {
+    // gone either way
+  }
+}
+
 export class AccessLog {
   /** Full chunks of whole lines, each up to WRITE_BYTES, oldest first. */
   private queue: string[] = [];
@@ -110,8 +118,13 @@ export class AccessLog {
    * queue. Writes go through fs.write on the thread pool, so a full pipe blocks a pool thread,
    * never the event loop.
    */
+  /** The file this log appends to (reopened by `reopen`), or null for stdout. */
+  private path: string | null = null;
+  /** A descriptor replaced by `reopen` while a write to it was in flight: closed when it completes. */
+  private retired: number | null = null;
+
   constructor(
-    private readonly fd: number,
+    private fd: number,
     private readonly format: LogFormat,
     private readonly maxBytes: number,
     private readonly stream: NodeJS.WritableStream | null = null,
@@ -128,7 +141,30 @@ export class AccessLog {
     // would never see a line. That writer is asynchronous, so it cannot block either.
     if (destination === 'stdout' && process.env.pm_id !== undefined) return new AccessLog(1, format, maxBytes, process.stdout);
     const fd = destination === 'stdout' ? 1 : fs.openSync(destination, 'a');
-    return new AccessLog(fd, format, maxBytes);
+    const opened = new AccessLog(fd, format, maxBytes);
+    if (destination !== 'stdout') opened.path = destination;
+    return opened;
+  }
+
+  /**
+   * SIGUSR1: opens the log file again by its name, so that after logrotate renamed it the lines
+   * go to a new file. A chunk being written finishes in the old file and lines still queued go to
+   * the new one: none is lost and none written twice. Stdout is left alone (its reader rotates).
+   * If the file cannot be opened, lines keep going to the old one and the reason is logged.
+   */
+  reopen(): void {
+    if (this.path === null) return;
+    let fd: number;
+    try {
+      fd = fs.openSync(this.path, 'a');
+    } catch (err) {
+      log.warn(`access log: cannot reopen ${this.path} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); still writing to the old file`);
+      return;
+    }
+    const old = this.fd;
+    this.fd = fd;
+    if (this.writing) this.retired = old;
+    else closeQuietly(old);
   }
 
   /** One write of a chunk, through the stream when there is one, else to the descriptor. */
@@ -177,6 +213,10 @@ export class AccessLog {
     this.writing = true;
     this.writeChunk(chunk, (err, written) => {
       this.writing = false;
+      if (this.retired !== null) {
+        closeQuietly(this.retired);
+        this.retired = null;
+      }
       if (err?.code === 'EAGAIN') {
         // A non-blocking destination is full: keep the chunk for the next attempt (the timer's).
         this.requeue(text, taken);

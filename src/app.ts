@@ -3,9 +3,12 @@
 // writer serves this one handler.
 
 import type { Config } from './config';
-import type { Handler } from './contract/request';
+import type { Reply } from './contract/reply';
+import type { Handler, Request } from './contract/request';
+import { WorkerMetrics } from './metrics/worker-metrics';
+import { READ_HEAD } from './net/connection';
 import { createHttpServer, type HttpServer } from './net/server';
-import { withHealth } from './site/health';
+import { withHealth, withPath } from './site/health';
 import { withMethods } from './site/methods';
 import { staticSite } from './static/cached';
 import { CompressionCache } from './static/compress';
@@ -22,11 +25,15 @@ export interface App {
   site(): Site;
 }
 
-/** The handler of the main server for `config`; `isRetiring` tells the health probe when to say 503. */
-export function createApp(config: Config, isRetiring: () => boolean): App {
+/**
+ * The handler of the main server for `config`; `isRetiring` tells the health probe when to say
+ * 503; `scrape` answers METRICS_PATH when the metrics share this port.
+ */
+export function createApp(config: Config, isRetiring: () => boolean, scrape: ((req: Request) => Reply) | null = null): App {
   // Compressed results are keyed by real path and ETag, so releases can share them (and their
   // bound on concurrent compressions); replies are keyed by URL, so each release has its own.
   const compressed = new CompressionCache(config.compressionCacheBytes);
+  const replyCounts = { hits: 0, misses: 0 };
   let first = true;
   const releases = followReleases(config.staticDir, config.cacheValidateMs, (rootReal) => {
     const files = siteFilesOf(rootReal, first);
@@ -37,11 +44,13 @@ export function createApp(config: Config, isRetiring: () => boolean): App {
       validateMs: config.cacheValidateMs,
       stillValid: sameVersion,
       policy: { cors: config.cors, spa: config.spaFallback !== null },
+      counts: replyCounts,
     });
     const site = createSite(rootReal, config, compressed, replies, files);
     return { site, handle: staticSite(site) };
   });
-  const handle = withHealth(config.healthPath, isRetiring, withMethods(config, releases.handle));
+  const site = withMethods(config, releases.handle);
+  const handle = withHealth(config.healthPath, isRetiring, scrape === null ? site : withPath(config.metricsPath, scrape, site));
   return { handle, site: () => releases.current().site };
 }
 
@@ -65,18 +74,60 @@ function siteFilesOf(rootReal: string, first: boolean): SiteFiles {
 export interface PwsServer extends HttpServer {
   /** The static site now served and its caches (for tests and introspection). */
   readonly site: Site;
+  /** The worker's metrics (METRICS_PATH, or under pm2), or null. */
+  readonly metrics: WorkerMetrics | null;
 }
 
-/** The main server of a worker: the app over HTTP/1.1 (and TLS when configured). */
-export function createPwsServer(config: Config): PwsServer {
+/**
+ * The main server of a worker: the app over HTTP/1.1 (and TLS when configured), with its metrics
+ * when METRICS_PATH is set or pm2 runs it; `metricsDir` is the run folder the workers share.
+ */
+export function createPwsServer(config: Config, metricsDir?: string): PwsServer {
   // The health probe asks the server it belongs to whether it retires.
   let http: HttpServer | null = null;
-  const app = createApp(config, () => http?.ctx.retiring ?? false);
-  http = createHttpServer(config, app.handle);
+  let app: App | null = null;
+  const metrics =
+    config.metricsPath !== null || process.env.pm_id !== undefined
+      ? new WorkerMetrics(
+          {
+            connections: () => connectionCounts(http),
+            replyCache: () => {
+              const replies = app?.site().replies;
+              return { ...replyCounts(replies), bytes: replies?.byteSize ?? 0, entries: replies?.count ?? 0 };
+            },
+            compressionCache: () => {
+              const c = app?.site().compressed;
+              return { hits: c?.hits ?? 0, misses: c?.misses ?? 0, bytes: c?.size ?? 0 };
+            },
+            accessLogDropped: () => http?.ctx.accessLog?.droppedLines ?? 0,
+          },
+          config.metricsPath !== null,
+          metricsDir,
+        )
+      : null;
+  // With METRICS_PORT the scrape has a port of its own (worker.ts), and this one serves the site only.
+  const scrape = metrics !== null && config.metricsPort === null ? (req: Request) => metrics.scrape(req.header('accept')) : null;
+  app = createApp(config, () => http?.ctx.retiring ?? false, scrape);
+  http = createHttpServer(config, app.handle, false, metrics?.meter ?? null);
+  const site = app;
   return {
     ...http,
+    metrics,
     get site() {
-      return app.site();
+      return site.site();
     },
   };
+}
+
+function replyCounts(replies: ReplyCache | undefined): { hits: number; misses: number } {
+  return { hits: replies?.counts.hits ?? 0, misses: replies?.counts.misses ?? 0 };
+}
+
+/** Connections and HTTP/2 sessions open, and those waiting for a request. */
+function connectionCounts(http: HttpServer | null): { open: number; idle: number } {
+  if (http === null) return { open: 0, idle: 0 };
+  let idle = 0;
+  for (const conn of http.ctx.connections) if (conn.state === READ_HEAD && !conn.headStarted) idle++;
+  for (const s of http.ctx.sessions) if (s.open === 0) idle++;
+  return { open: http.open(), idle };
 }

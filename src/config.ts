@@ -81,6 +81,11 @@ export interface Config {
   httpRedirectPort: number | null;
   /** Path answered 200 "ok" (503 while retiring) for load-balancer probes; null when off. */
   healthPath: string | null;
+  /** METRICS_PATH: where the Prometheus metrics of the whole server are answered; null when off. */
+  metricsPath: string | null;
+  /** METRICS_PORT / METRICS_HOST: a port of their own for the metrics (then not on PORT); null shares PORT. */
+  metricsPort: number | null;
+  metricsHost: string | undefined;
   /** TRUSTED_PROXIES: the balancers whose X-Forwarded-For or PROXY header names the client; null when none. */
   trustedProxies: TrustedProxies | null;
   /** PROXY_PROTOCOL: every connection starts with a PROXY header and comes from trustedProxies. */
@@ -287,6 +292,14 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd(), 
   if (httpRedirectPort !== null && tlsFiles === null) fail('HTTP_REDIRECT_PORT', 'needs TLS_CERT and TLS_KEY (it redirects to HTTPS)');
   const health = raw('HEALTH_PATH');
   if (health !== '' && (!health.startsWith('/') || /[\s?#%]/.test(health))) fail('HEALTH_PATH', 'expected a plain path such as /healthz');
+  const metrics = raw('METRICS_PATH');
+  if (metrics !== '' && (!metrics.startsWith('/') || /[\s?#%]/.test(metrics))) fail('METRICS_PATH', 'expected a plain path such as /metrics');
+  if (metrics !== '' && metrics === health) fail('METRICS_PATH', 'is HEALTH_PATH too');
+  const metricsPortRaw = raw('METRICS_PORT');
+  const metricsPort = metricsPortRaw === '' ? null : int('METRICS_PORT', 1, 65535, 'expected a port number from 1 to 65535');
+  if (metricsPort !== null && metrics === '') fail('METRICS_PORT', 'needs METRICS_PATH');
+  if (metricsPort !== null && (metricsPort === port || metricsPort === httpRedirectPort)) fail('METRICS_PORT', 'must differ from PORT and HTTP_REDIRECT_PORT');
+  if (raw('METRICS_HOST') !== '' && metricsPort === null) fail('METRICS_HOST', 'needs METRICS_PORT');
 
   let trustedProxies: TrustedProxies | null = null;
   if (raw('TRUSTED_PROXIES') !== '') {
@@ -341,6 +354,9 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd(), 
     http2,
     httpRedirectPort,
     healthPath: health === '' ? null : health,
+    metricsPath: metrics === '' ? null : metrics,
+    metricsPort,
+    metricsHost: raw('METRICS_HOST') === '' ? (host === '' ? undefined : host) : raw('METRICS_HOST'),
     trustedProxies,
     proxyProtocol,
   });

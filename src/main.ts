@@ -64,6 +64,8 @@ function exitSoon(code: number): void {
  * folder, as serve, http-server and sirv do; `npm start` and pm2 keep ./static and its error.
  */
 export function main(command: boolean): void {
+  // Until the primary or worker sets its own (log reopening), a SIGUSR1 must not open Node's inspector.
+  process.on('SIGUSR1', () => undefined);
   if (cluster.isPrimary) {
     const { kind, env, fromFlag } = primaryFlags();
     if (command && kind !== 'bounds' && servesCurrentFolder(env)) {

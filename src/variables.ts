@@ -72,6 +72,13 @@ export const VARIABLES: readonly Variable[] = [
   { name: 'TLS_KEY', fallback: '', meaning: 'PEM private key file of TLS_CERT' },
   { name: 'HTTP2', fallback: 'on', meaning: 'with TLS: offer HTTP/2 (ALPN h2) besides HTTP/1.1 on the TLS port' },
   { name: 'HTTP_REDIRECT_PORT', fallback: '', meaning: 'with TLS: a plain-HTTP port that redirects (308) every request to HTTPS' },
+  {
+    name: 'METRICS_PATH',
+    fallback: '',
+    meaning: 'path answered with Prometheus metrics of the whole server (all workers), e.g. /metrics; empty is off',
+  },
+  { name: 'METRICS_PORT', fallback: '', meaning: 'with METRICS_PATH: serve the metrics on this port only (not on PORT), e.g. on a private interface' },
+  { name: 'METRICS_HOST', fallback: '', meaning: 'with METRICS_PORT: the interface it listens on (default: HOST)' },
   { name: 'HEALTH_PATH', fallback: '', meaning: 'path answered 200 ok (503 while draining) for load balancers, e.g. /healthz' },
   {
     name: 'TRUSTED_PROXIES',

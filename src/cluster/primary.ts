@@ -2,9 +2,12 @@
 // rolls restarts on SIGHUP and drains everything on SIGINT/SIGTERM.
 
 import cluster, { type Worker } from 'node:cluster';
+import fs from 'node:fs';
 import os from 'node:os';
+import path from 'node:path';
 import { ConfigError, loadConfig, type Config } from '../config';
 import { log } from '../log';
+import { SharedMetrics } from '../metrics/shared';
 import { VERSION } from '../version';
 import { DRAIN, SHUTDOWN, workerMessage } from './messages';
 
@@ -46,6 +49,17 @@ export function reloadBlocker(now: Config, next: Config): string | null {
   return why === null ? null : `${why}; a reload keeps the listening socket: restart PWS to change it`;
 }
 
+/**
+ * The run folder of this primary's workers (their shared metrics), made now and removed when the
+ * primary exits; owned by RUN_USER when the workers run as another user.
+ */
+function runFolder(config: Config): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `pws-run-${process.getuid?.() ?? 0}-`));
+  if (config.runAs !== null) fs.chownSync(dir, config.runAs.uid, config.runAs.gid);
+  process.on('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
 export function runPrimary(startConfig: Config, workerEnv: Record<string, string> = {}): void {
   /** The configuration now in force: replaced by each reload that goes through. */
   let config = startConfig;
@@ -69,9 +83,27 @@ export function runPrimary(startConfig: Config, workerEnv: Record<string, string
   // large Buffers come from heap arenas that are not given back to the system: a burst of large
   // replies then leaves the worker's RSS high for good. A fixed threshold keeps every block of
   // 128 KiB or more mmapped, returned when freed. The operator's own setting wins.
-  const env = { MALLOC_MMAP_THRESHOLD_: process.env.MALLOC_MMAP_THRESHOLD_ ?? String(MMAP_THRESHOLD_BYTES), ...workerEnv };
+  const metricsDir = runFolder(config);
+  const env = { MALLOC_MMAP_THRESHOLD_: process.env.MALLOC_MMAP_THRESHOLD_ ?? String(MMAP_THRESHOLD_BYTES), ...workerEnv, PWS_METRICS_DIR: metricsDir };
+  // The reloads done, in the run folder beside the workers' counts (METRICS_PATH sums them).
+  let reloads = 0;
+  const primaryFile = new SharedMetrics(metricsDir, () => ({
+    v: 1,
+    id: `primary-${process.pid}`,
+    pid: process.pid,
+    beat: Date.now(),
+    counters: { pws_reloads_total: reloads },
+    gauges: {},
+  }));
+  /** Worker slots (the `worker` label of process metrics): a new worker takes the lowest free one. */
+  const slots = new Map<Worker, number>();
   const fork = (): Worker => {
-    const worker = cluster.fork(env);
+    const taken = new Set([...slots].filter(([w]) => !w.isDead()).map(([, slot]) => slot));
+    let slot = 0;
+    while (taken.has(slot)) slot++;
+    const worker = cluster.fork({ ...env, PWS_WORKER_SLOT: String(slot) });
+    slots.set(worker, slot);
+    worker.once('exit', () => slots.delete(worker));
     worker.once('pws-listening', announce);
     worker.on('message', (raw: unknown) => {
       const msg = workerMessage(raw);
@@ -176,6 +208,8 @@ export function runPrimary(startConfig: Config, workerEnv: Record<string, string
     }
     config = next;
     reloading = true;
+    reloads++;
+    primaryFile.flush(false);
     log.info('rolling restart started');
     try {
       await roll();
@@ -235,6 +269,11 @@ export function runPrimary(startConfig: Config, workerEnv: Record<string, string
   };
 
   process.on('SIGHUP', () => void reload());
+  // logrotate's postrotate signals the primary: each worker reopens its access log file. (A
+  // listener also keeps Node from opening its inspector on SIGUSR1.)
+  process.on('SIGUSR1', () => {
+    for (const w of liveWorkers()) w.process.kill('SIGUSR1');
+  });
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGTERM', () => shutdown('SIGTERM'));
 

@@ -6,7 +6,9 @@ import type { Config } from '../config';
 import { log, RareWarning } from '../log';
 import { createPwsServer } from '../app';
 import { createHttpServer, type HttpServer } from '../net/server';
-import { withHealth } from '../site/health';
+import { errorReply } from '../contract/error-page';
+import type { Handler } from '../contract/request';
+import { withHealth, withPath } from '../site/health';
 import { withMethods } from '../site/methods';
 import { redirectToHttps } from '../site/redirect';
 import { DRAIN, SHUTDOWN, tellPrimary } from './messages';
@@ -101,6 +103,29 @@ export function runWorker(config: Config): void {
   } else {
     redirectListening();
   }
+  if (config.metricsPort !== null && pws.metrics !== null) {
+    // METRICS_PORT: the scrape on a port of its own (a private interface, say), and nothing else there.
+    const metrics = pws.metrics;
+    const notHere: Handler = () => errorReply(404);
+    const scrapes = createHttpServer(
+      { ...config, accessLog: 'off' },
+      withPath(config.metricsPath, (req) => metrics.scrape(req.header('accept')), notHere),
+      true,
+    );
+    const metricsPort = config.metricsPort;
+    let scrapesUp = false;
+    scrapes.server.on('error', (err: NodeJS.ErrnoException) => {
+      if (scrapesUp) log.warn(`METRICS_PORT ${metricsPort}: ${err.code ?? err.message}; still serving`);
+      else
+        listenFailed(
+          err.code === 'EADDRINUSE'
+            ? `METRICS_PORT ${metricsPort} is already in use; choose another`
+            : `cannot listen on METRICS_PORT ${metricsPort}: ${err.message}`,
+        );
+    });
+    scrapes.server.listen({ port: metricsPort, host: config.metricsHost }, () => (scrapesUp = true));
+    servers.push(scrapes);
+  }
   const open = (): number => servers.reduce((n, s) => n + s.open(), 0);
   let stopping = false;
   let listening = false;
@@ -156,6 +181,7 @@ export function runWorker(config: Config): void {
     const deadline = setTimeout(() => {
       log.warn(`drain deadline reached with ${open()} connection(s) open; closing them`);
       servers.forEach((s) => s.destroyAll());
+      pws.metrics?.close();
       process.exit(0);
     }, deadlineMs);
     deadline.unref();
@@ -165,11 +191,15 @@ export function runWorker(config: Config): void {
       // (Node's cluster does that for a closed server) instead of taking it down with the process.
       if (open() > 0 || Date.now() - closedAt < HANDBACK_MS) return;
       pws.ctx.accessLog?.flushSync();
+      // Its last counts, with the mark of a clean end (a worker that dies otherwise counts as crashed).
+      pws.metrics?.close();
       process.exit(0);
     }, 25);
     poll.unref();
   }
 
+  // logrotate's postrotate (through the primary, or pm2 sendSignal): the access log file anew.
+  process.on('SIGUSR1', () => pws.ctx.accessLog?.reopen());
   process.on('SIGINT', () => stop('SIGINT', config.shutdownTimeoutMs, config.lameDuckMs));
   process.on('SIGTERM', () => stop('SIGTERM', config.shutdownTimeoutMs, config.lameDuckMs));
   process.on('message', (msg) => {

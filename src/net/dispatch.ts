@@ -3,6 +3,7 @@
 // the reply on the wire, the access log gets its line, and the connection reads on or closes.
 
 import { errorReply } from '../contract/error-page';
+import { HTTP1 } from '../metrics/meter';
 import { discardBody, type Reply } from '../contract/reply';
 import type { Handler } from '../contract/request';
 import { errorInfo } from '../http/errors';
@@ -115,6 +116,7 @@ function respond(conn: Connection, reply: Reply, headOnly: boolean, forceClose =
 }
 
 function logAccess(conn: Connection): void {
+  conn.ctx.metrics?.request(HTTP1, conn.head.method, conn.status, conn.bytes, performance.now() - conn.startHr);
   const accessLog = conn.ctx.accessLog;
   if (accessLog === null) return;
   accessLog.write({

@@ -13,6 +13,7 @@
 import http2, { type Http2Session, type IncomingHttpHeaders, type OutgoingHttpHeaders, type ServerHttp2Stream } from 'node:http2';
 import type tls from 'node:tls';
 import { errorReply } from '../contract/error-page';
+import { HTTP2, type Meter } from '../metrics/meter';
 import { contentLength, discardBody, type FileBody, type Reply } from '../contract/reply';
 import type { Handler, Request } from '../contract/request';
 import { sending, sent } from '../in-flight';
@@ -88,6 +89,8 @@ export interface H2Context {
   maxRequestsPerConnection: number;
   sendTimeoutMs: number;
   accessLog: AccessLog | null;
+  /** The worker's request counters (METRICS_PATH, or under pm2); null when nothing reads them. */
+  metrics: Meter | null;
   worker: number;
   retiring: boolean;
   trusted: TrustedProxies | null;
@@ -521,6 +524,7 @@ function streamFile(x: H2Exchange, body: FileBody): void {
 }
 
 function logAccess(s: H2Session, x: H2Exchange): void {
+  s.ctx.metrics?.request(HTTP2, x.req.method, x.status, x.bytes, performance.now() - x.startHr);
   const accessLog = s.ctx.accessLog;
   if (accessLog === null) return;
   accessLog.write({

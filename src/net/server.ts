@@ -9,6 +9,7 @@ import type { Handler } from '../contract/request';
 import { E } from '../http/errors';
 import { responseHead } from '../http/head';
 import { RareWarning } from '../log';
+import type { Meter } from '../metrics/meter';
 import { type ConnectionContext, type Connection, BACKED_UP, CLOSING, READ_BODY, READ_HEAD, RESPONDING } from './connection';
 import { isTrusted } from './client-address';
 import { accept, closeNow, noProxyHeader } from './machine';
@@ -54,9 +55,9 @@ export const FIRST_REQUEST_GRACE_MS = 2000;
 
 /**
  * Creates the HTTP/1.1 server for `config` (not yet listening) answering with `handle`; `plain`
- * serves plain HTTP even when TLS is configured (the redirect port).
+ * serves plain HTTP even when TLS is configured (the redirect port); `metrics` counts its requests.
  */
-export function createHttpServer(config: Config, handle: Handler, plain = false): HttpServer {
+export function createHttpServer(config: Config, handle: Handler, plain = false, metrics: Meter | null = null): HttpServer {
   if (plain) config = { ...config, tls: null };
   const ctx: ConnectionContext = {
     limits: { maxUriBytes: config.maxUriBytes, maxHeaderBytes: config.maxHeaderBytes, maxHeaders: config.maxHeaders },
@@ -65,6 +66,7 @@ export function createHttpServer(config: Config, handle: Handler, plain = false)
     outputQueueBytes: config.outputQueueBytes,
     events: dispatcher(handle),
     accessLog: config.accessLog === 'off' ? null : AccessLog.open(config.accessLog, config.logFormat, config.accessLogBufferBytes),
+    metrics,
     worker: cluster.worker?.id ?? 0,
     retiring: false,
     drainingSince: 0,
@@ -91,6 +93,7 @@ export function createHttpServer(config: Config, handle: Handler, plain = false)
     }
     if (ctx.connections.size + ctx.sessions.size >= config.maxConnections) {
       refused.note((n) => `MAX_CONNECTIONS (${config.maxConnections}) reached: ${n} connection(s) answered 503 so far`);
+      if (metrics !== null) metrics.refused++;
       socket.on('error', () => socket.destroy());
       // A client that chose h2 cannot read an HTTP/1.1 answer: it gets the connection closed.
       if ((socket as tls.TLSSocket).alpnProtocol === 'h2') socket.destroy();

@@ -81,6 +81,9 @@ export class CompressionCache {
   private draining = 0;
   private running = 0;
   private readonly waiting: Array<() => void> = [];
+  /** Results reused, and results computed (or joined while computing), for the metrics. */
+  hits = 0;
+  misses = 0;
 
   constructor(maxBytes: number, maxEntries = COMPRESSED_MAX_ENTRIES) {
     // An evicted result stays charged while a socket is still sending it.
@@ -116,9 +119,11 @@ export class CompressionCache {
     const id = `${coding}:${key}`;
     const hit = this.entries.get(id);
     if (hit !== undefined) {
+      this.hits++;
       this.entries.touch(hit); // most recently used last
       return hit.out;
     }
+    this.misses++;
     let work = this.pending.get(id);
     if (work === undefined) {
       const computed = this.turn(async () => {

@@ -126,6 +126,14 @@ export interface ReplyCacheOptions {
   stillValid?: (v: FileVersion) => boolean;
   policy?: KeyPolicy;
   maxEntries?: number;
+  /** Where lookups are counted; shared by the caches of successive releases, so counts only grow. */
+  counts?: LookupCounts;
+}
+
+/** Lookups answered and not answered by a cache, for the metrics. */
+export interface LookupCounts {
+  hits: number;
+  misses: number;
 }
 
 export class ReplyCache {
@@ -135,8 +143,10 @@ export class ReplyCache {
   private readonly validateMs: number;
   private readonly stillValid: (v: FileVersion) => boolean;
   private readonly policy: KeyPolicy;
+  readonly counts: LookupCounts;
 
   constructor(options: ReplyCacheOptions) {
+    this.counts = options.counts ?? { hits: 0, misses: 0 };
     this.maxBytes = options.maxBytes;
     this.maxFileBytes = options.maxFileBytes;
     this.validateMs = options.validateMs;
@@ -168,6 +178,13 @@ export class ReplyCache {
    * entry whose reply depends on the query is only given to a request without one.
    */
   get(key: string, now: number, hasQuery = false): CachedReply | undefined {
+    const entry = this.lookup(key, now, hasQuery);
+    if (entry === undefined) this.counts.misses++;
+    else this.counts.hits++;
+    return entry;
+  }
+
+  private lookup(key: string, now: number, hasQuery: boolean): CachedReply | undefined {
     const entry = this.entries.get(key);
     if (entry === undefined) return undefined;
     if (hasQuery && entry.info.dependsOnQuery === true) return undefined;

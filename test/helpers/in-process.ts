@@ -25,12 +25,14 @@ export interface InProcessOptions {
 export async function startInProcess(opts: InProcessOptions): Promise<InProcess> {
   const cwd = opts.cwd ?? tempDir('pws-cwd-');
   const config = loadConfig({ STATIC_DIR: opts.staticDir, ACCESS_LOG: 'off', HOST: '127.0.0.1', PORT: '0', ...opts.env }, cwd);
-  const pws = createPwsServer(config);
+  // A run folder of its own: servers of one test process must not sum each other's metrics.
+  const pws = createPwsServer(config, tempDir('pws-metrics-'));
   await new Promise<void>((resolve) => pws.server.listen(0, '127.0.0.1', () => resolve()));
   return {
     port: (pws.server.address() as net.AddressInfo).port,
     pws,
     stop: async () => {
+      pws.metrics?.close();
       pws.destroyAll();
       await new Promise((resolve) => pws.server.close(resolve));
     },
