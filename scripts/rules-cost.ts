@@ -2,17 +2,17 @@
 // matches. The same 2,000 files served twice by one worker — once bare, once beside a
 // `_redirects` of 1,000 rules and a `_headers` of 100 blocks, none of which matches — with the
 // reply cache off (CACHE_MAX_BYTES=0), so every request goes through the rules: the worst case,
-// since with the cache on a hit never looks at them. Rounds alternate between the two servers, so
-// that a machine's drift falls on both alike; it prints the median of each and their ratio, and
-// the time one lookup through the 1,000 rules takes in-process.
+// since with the cache on a hit never looks at them. Rounds alternate between the two servers
+// (scripts/alternate.ts); it prints the median req/s and CPU per request of each, their ratio,
+// and the time one lookup through the 1,000 rules takes in-process.
 
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { findRule, parseRedirects } from '../src/site/redirects';
 import { parseSiteHeaders, siteHeadersFor } from '../src/site/site-headers';
-import { percentile, startPws } from './measure';
-import { runWrk } from './wrk';
+import { alternate, report } from './alternate';
+import { percentile } from './measure';
 
 const FILES = 2000;
 const ROUNDS = Number(process.env.ROUNDS ?? 6);
@@ -68,34 +68,26 @@ async function main(): Promise<void> {
   const roots = [site(false), site(true)];
   const lua = path.join(roots[0] ?? os.tmpdir(), '..', `rules-cost-${process.pid}.lua`);
   fs.writeFileSync(lua, `request = function()\n  return wrk.format("GET", "/files/f" .. math.random(0, ${FILES - 1}) .. ".txt")\nend\n`);
-  const servers = await Promise.all(roots.map((root) => startPws({ STATIC_DIR: root, WORKERS: '1', CACHE_MAX_BYTES: '0', COMPRESSION: 'off' })));
-  const rps: number[][] = [[], []];
   try {
-    const workload = { name: 'random files', target: '', path: '/', connections: 20, script: lua };
-    for (const s of servers) runWrk(s.port, workload, [], 1); // warm-up
-    for (let round = 0; round < ROUNDS; round++) {
-      // Alternate which goes first, too.
-      for (const i of round % 2 === 0 ? [0, 1] : [1, 0]) {
-        const server = servers[i];
-        if (server === undefined) continue;
-        const r = runWrk(server.port, workload, [], SECONDS);
-        if (r.errors > 0) throw new Error(`${r.errors} errors in a round`);
-        rps[i]?.push(r.rps);
-      }
-    }
+    const env = { CACHE_MAX_BYTES: '0', COMPRESSION: 'off' };
+    const results = await alternate(
+      [
+        { label: 'no site files', env: { ...env, STATIC_DIR: roots[0] ?? '' } },
+        { label: '1,000 _redirects rules + 100 _headers blocks', env: { ...env, STATIC_DIR: roots[1] ?? '' } },
+      ],
+      { name: 'random files', target: '', path: '/', connections: 20, script: lua },
+      ROUNDS,
+      SECONDS,
+    );
+    const [bare, ruled] = results.map((r) => percentile(r.rps, 50)) as [number, number];
+    process.stdout.write(
+      `${FILES} files at random, one worker, reply cache off, ${ROUNDS} alternating rounds of ${SECONDS} s:\n${report(results)}\n` +
+        `  ratio ${(ruled / bare).toFixed(3)}; one lookup through all the rules and blocks in-process: ${Math.round(lookupNs())} ns\n`,
+    );
   } finally {
-    await Promise.all(servers.map((s) => s.stop()));
     for (const root of roots) fs.rmSync(root, { recursive: true, force: true });
     fs.rmSync(lua, { force: true });
   }
-  const [bare, ruled] = rps.map((r) => percentile(r, 50)) as [number, number];
-  const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
-  process.stdout.write(
-    `${FILES} files at random, one worker, reply cache off, ${ROUNDS} alternating rounds of ${SECONDS} s (median req/s):\n` +
-      `  no site files                               ${fmt(bare)}   rounds: ${rps[0]?.map(fmt).join(', ')}\n` +
-      `  1,000 _redirects rules + 100 _headers blocks ${fmt(ruled)}   rounds: ${rps[1]?.map(fmt).join(', ')}\n` +
-      `  ratio ${(ruled / bare).toFixed(3)}; one lookup through all of them in-process: ${Math.round(lookupNs())} ns\n`,
-  );
 }
 
 if (require.main === module) {

@@ -12,7 +12,8 @@ export type CliResult =
 
 export const HELP = `Usage: pws [dir] [options]
 
-Serve the files of [dir] (default ./static) over HTTP, one worker process per CPU.
+Serve the files of [dir] over HTTP, one worker process per CPU. Without [dir]: ./static,
+or the current folder where there is no ./static.
 
 Server
   -p, --port N              port to listen on (default 9000; 0 picks a free one)

@@ -148,8 +148,10 @@ export class SharedMetrics {
     add(sums, retired.counters);
     for (const s of others.sort((a, b) => a.beat - b.beat)) {
       add(sums, s.counters);
-      if (now - s.beat <= STALE_MS) addGauges(sums, s.gauges);
-      if (gone(s.pid)) foldable = true;
+      // Gauges are of running workers only: not one that finished, is gone, or stopped writing.
+      const ended = s.clean || gone(s.pid);
+      if (!ended && now - s.beat <= STALE_MS) addGauges(sums, s.gauges);
+      if (ended && gone(s.pid)) foldable = true;
     }
     addGauges(sums, own.gauges);
     if (foldable) this.fold();

@@ -5,21 +5,11 @@
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { freePort } from '../../scripts/measure';
+import { parseExposition as parse } from '../helpers/exposition';
 import { startInProcess, type InProcess } from '../helpers/in-process';
 import { exchange, get } from '../helpers/raw';
 import { makeSite, selfSignedCert } from '../helpers/server';
 import { closeH2Sessions, tlsRequest } from '../helpers/tls-clients';
-
-/** The samples of an exposition, by series key. */
-function parse(text: string): Map<string, number> {
-  const out = new Map<string, number>();
-  for (const line of text.split('\n')) {
-    if (line === '' || line.startsWith('#')) continue;
-    const at = line.lastIndexOf(' ');
-    out.set(line.slice(0, at), Number(line.slice(at + 1)));
-  }
-  return out;
-}
 
 async function scrape(port: number, accept?: string): Promise<Map<string, number>> {
   const r = await get(port, '/metrics', ['Host: x', ...(accept === undefined ? [] : [`Accept: ${accept}`])]);

@@ -11,7 +11,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { LoadClient } from '../../scripts/load';
-import { freePort } from '../../scripts/measure';
+import { freePort, sleep } from '../../scripts/measure';
+import { parseExposition, requestTotal } from '../helpers/exposition';
 import { get } from '../helpers/raw';
 import { childEnv, makeSite, tempDir, waitFor } from '../helpers/server';
 
@@ -73,7 +74,7 @@ beforeAll(async () => {
   for (const entry of ['dist', 'node_modules', 'package.json']) fs.symlinkSync(path.join(REPO, entry), path.join(app, entry));
   const site = makeSite({ 'index.html': body, 'medium.bin': medium });
   // What pm2 itself uses (instances, kill_timeout) is set in .env only, not in the shell.
-  fs.writeFileSync(path.join(app, '.env'), `STATIC_DIR=${site}\nHOST=127.0.0.1\nWORKERS=2\nSHUTDOWN_TIMEOUT_MS=3000\n`);
+  fs.writeFileSync(path.join(app, '.env'), `STATIC_DIR=${site}\nHOST=127.0.0.1\nWORKERS=2\nSHUTDOWN_TIMEOUT_MS=3000\nMETRICS_PATH=/metrics\n`);
   port = await freePort();
   env = childEnv({ PM2_HOME: pm2Home, PORT: String(port) });
 });
@@ -117,6 +118,37 @@ describe('pm2', () => {
     const [a, b] = await Promise.all([keepAlive.stop(), fresh.stop()]);
     expect(a.failures).toEqual([]);
     expect(b.failures).toEqual([]);
+  });
+
+  it('sums METRICS_PATH over both instances, keeping the counts of the instances the reloads replaced', async () => {
+    const scrape = async (): Promise<Map<string, number>> => parseExposition((await get(port, '/metrics')).body.toString());
+    await sleep(400); // each instance rewrites its file every 250 ms
+    const before = await scrape();
+    // Three reloads of two instances: eight instances started so far, none crashed.
+    expect(before.get('pws_workers_started_total')).toBe(8);
+    expect(before.get('pws_worker_crashes_total')).toBe(0);
+    expect(before.get('pws_workers')).toBe(2);
+    // Thousands of requests from the load above, served by instances since replaced.
+    expect(requestTotal(before)).toBeGreaterThan(1000);
+    for (let i = 0; i < 30; i++) await get(port, '/');
+    await sleep(400);
+    // The 30, and the first scrape (counted once answered).
+    expect(requestTotal(await scrape())).toBe(requestTotal(before) + 31);
+  });
+
+  it('shows each instance’s live figures in pm2 monit (pm2 jlist: axm_monitor)', async () => {
+    await sleep(1500); // sent once a second
+    const list = await pm2('jlist');
+    const procs = JSON.parse(list.out.slice(list.out.indexOf('['))) as Array<{
+      name: string;
+      pm2_env: { axm_monitor: Record<string, { value: unknown; unit?: string }> };
+    }>;
+    const pws = procs.filter((p) => p.name === 'pws');
+    expect(pws).toHaveLength(2);
+    for (const p of pws) {
+      expect(Object.keys(p.pm2_env.axm_monitor)).toEqual(expect.arrayContaining(['Requests/s', 'Connections', 'Cache hit ratio', 'Event loop delay p99']));
+      expect(p.pm2_env.axm_monitor['Requests/s']).toMatchObject({ unit: 'req/s', value: expect.any(Number) });
+    }
   });
 
   it('refuses to reload on a configuration the workers would refuse, and keeps serving', async () => {

@@ -33,16 +33,17 @@ function write(dir: string, s: Snapshot): void {
 }
 
 describe('SharedMetrics', () => {
-  it('sums its own live counts with every other worker file; gauges only from fresh files', () => {
+  it('sums its own live counts with every other worker file; gauges only from running workers', () => {
     const dir = tempDir('pws-metrics-');
     write(dir, snapshot('other', process.pid, 5));
     write(dir, snapshot('stale', process.pid, 7, { beat: Date.now() - 60_000 }));
+    write(dir, snapshot('finished', process.pid, 100, { clean: true }));
     const own = snapshot('me', process.pid, 1);
     const shared = new SharedMetrics(dir, () => own);
     const sums = shared.collect(own);
-    expect(sums.get('r')).toBe(13);
+    expect(sums.get('r')).toBe(113);
     expect(sums.get('open')).toBe(2);
-    expect(sums.get('pws_workers_started_total')).toBe(3);
+    expect(sums.get('pws_workers_started_total')).toBe(4);
   });
 
   it('folds a gone worker exactly once, and the sums never go backwards', () => {
@@ -55,6 +56,7 @@ describe('SharedMetrics', () => {
     const seen: number[] = [];
     for (let i = 0; i < 4; i++) seen.push(shared.collect(own).get('r') ?? 0);
     expect(seen).toEqual([43, 43, 43, 43]);
+    // Gone workers' gauges never counted, even before the fold.
     // Folded: the files are gone, their counts are in retired.json, one crash recorded.
     expect(fs.readdirSync(dir).sort()).toEqual(['retired.json']);
     const sums = shared.collect(own);
