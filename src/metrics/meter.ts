@@ -7,8 +7,8 @@ export const HTTP1 = 0;
 export const HTTP2 = 1;
 /** Method label values: the two PWS serves, and everything else (answered 405 or 501). */
 export const METHODS = ['GET', 'HEAD', 'other'] as const;
-/** Status classes. */
-export const CODES = ['1xx', '2xx', '3xx', '4xx', '5xx'] as const;
+/** Status classes of final responses (PWS sends no 1xx but `100 Continue`, which is not one). */
+export const CODES = ['2xx', '3xx', '4xx', '5xx'] as const;
 /**
  * Upper bounds of the request duration histogram, in seconds: from 100 µs (a cached reply on a
  * warm connection) to 10 s (a large file to a slow client); the +Inf bucket follows.
@@ -31,7 +31,7 @@ export class Meter {
   /** One response completed (or cut short): `ms` from the request's arrival to its end. */
   request(protocol: number, method: string, status: number, bytes: number, ms: number): void {
     const m = method === 'GET' ? 0 : method === 'HEAD' ? 1 : 2;
-    const c = status < 200 ? 0 : status < 300 ? 1 : status < 400 ? 2 : status < 500 ? 3 : 4;
+    const c = status < 300 ? 0 : status < 400 ? 1 : status < 500 ? 2 : 3;
     const r = (protocol * METHODS.length + m) * CODES.length + c;
     this.requests[r] = (this.requests[r] as number) + 1;
     this.bytes[protocol] = (this.bytes[protocol] as number) + bytes;
