@@ -5,7 +5,7 @@
 import type { Config } from './config';
 import type { Reply } from './contract/reply';
 import type { Handler, Request } from './contract/request';
-import { WorkerMetrics } from './metrics/worker-metrics';
+import { metricsDir as defaultMetricsDir, WorkerMetrics } from './metrics/worker-metrics';
 import { READ_HEAD } from './net/connection';
 import { createHttpServer, type HttpServer } from './net/server';
 import { withHealth, withPath } from './site/health';
@@ -80,7 +80,8 @@ export interface PwsServer extends HttpServer {
 
 /**
  * The main server of a worker: the app over HTTP/1.1 (and TLS when configured), with its metrics
- * when METRICS_PATH is set or pm2 runs it; `metricsDir` is the run folder the workers share.
+ * when METRICS_PATH is set or pm2 runs it (started by the caller: metrics.start()); `metricsDir`
+ * is the run folder the workers share.
  */
 export function createPwsServer(config: Config, metricsDir?: string): PwsServer {
   // The health probe asks the server it belongs to whether it retires.
@@ -102,7 +103,7 @@ export function createPwsServer(config: Config, metricsDir?: string): PwsServer 
             accessLogDropped: () => http?.ctx.accessLog?.droppedLines ?? 0,
           },
           config.metricsPath !== null,
-          metricsDir,
+          metricsDir ?? defaultMetricsDir(config.port),
         )
       : null;
   // With METRICS_PORT the scrape has a port of its own (worker.ts), and this one serves the site only.

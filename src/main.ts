@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Entry point of `npm start` and pm2 (the `pws` command is bin.ts): the node:cluster primary forks workers; a worker (ours or pm2's) serves.
 
+import './sigusr1';
 import cluster from 'node:cluster';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -64,8 +65,6 @@ function exitSoon(code: number): void {
  * folder, as serve, http-server and sirv do; `npm start` and pm2 keep ./static and its error.
  */
 export function main(command: boolean): void {
-  // Until the primary or worker sets its own (log reopening), a SIGUSR1 must not open Node's inspector.
-  process.on('SIGUSR1', () => undefined);
   if (cluster.isPrimary) {
     const { kind, env, fromFlag } = primaryFlags();
     if (command && kind !== 'bounds' && servesCurrentFolder(env)) {

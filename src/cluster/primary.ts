@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { ConfigError, loadConfig, type Config } from '../config';
 import { log } from '../log';
-import { SharedMetrics } from '../metrics/shared';
+import { runBase, SharedMetrics } from '../metrics/shared';
 import { VERSION } from '../version';
 import { DRAIN, SHUTDOWN, workerMessage } from './messages';
 
@@ -50,12 +50,23 @@ export function reloadBlocker(now: Config, next: Config): string | null {
 }
 
 /**
- * The run folder of this primary's workers (their shared metrics), made now and removed when the
- * primary exits; owned by RUN_USER when the workers run as another user.
+ * The run folder of this primary's workers (their shared metrics), made under the system's
+ * temporary folder and removed when the primary exits; owned by RUN_USER when the workers run as
+ * another user. Throws a ConfigError saying why it cannot be made.
  */
 function runFolder(config: Config): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `pws-run-${process.getuid?.() ?? 0}-`));
-  if (config.runAs !== null) fs.chownSync(dir, config.runAs.uid, config.runAs.gid);
+  let dir: string;
+  try {
+    dir = fs.mkdtempSync(path.join(runBase(), `pws-run-${process.getuid?.() ?? 0}-`));
+    if (config.runAs !== null) fs.chownSync(dir, config.runAs.uid, config.runAs.gid);
+  } catch (err) {
+    const why = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+    throw new ConfigError(
+      'METRICS_PATH',
+      config.metricsPath ?? '',
+      `the workers share their counts in a folder under ${runBase()}, which cannot be made (${why}); set TMPDIR to a writable folder`,
+    );
+  }
   process.on('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
   return dir;
 }
@@ -83,18 +94,35 @@ export function runPrimary(startConfig: Config, workerEnv: Record<string, string
   // large Buffers come from heap arenas that are not given back to the system: a burst of large
   // replies then leaves the worker's RSS high for good. A fixed threshold keeps every block of
   // 128 KiB or more mmapped, returned when freed. The operator's own setting wins.
-  const metricsDir = runFolder(config);
-  const env = { MALLOC_MMAP_THRESHOLD_: process.env.MALLOC_MMAP_THRESHOLD_ ?? String(MMAP_THRESHOLD_BYTES), ...workerEnv, PWS_METRICS_DIR: metricsDir };
-  // The reloads done, in the run folder beside the workers' counts (METRICS_PATH sums them).
+  const env: Record<string, string> = { MALLOC_MMAP_THRESHOLD_: process.env.MALLOC_MMAP_THRESHOLD_ ?? String(MMAP_THRESHOLD_BYTES), ...workerEnv };
+  // With METRICS_PATH, the run folder the workers share their counts in, and the reloads done
+  // (kept there beside them): made when the metrics are first asked for, at start or on a reload.
   let reloads = 0;
-  const primaryFile = new SharedMetrics(metricsDir, () => ({
-    v: 1,
-    id: `primary-${process.pid}`,
-    pid: process.pid,
-    beat: Date.now(),
-    counters: { pws_reloads_total: reloads },
-    gauges: {},
-  }));
+  let primaryFile: SharedMetrics | null = null;
+  const shareMetrics = (wanted: Config): void => {
+    if (wanted.metricsPath === null || primaryFile !== null) return;
+    const dir = runFolder(wanted);
+    env.PWS_METRICS_DIR = dir;
+    primaryFile = new SharedMetrics(dir, () => ({
+      v: 1,
+      id: `primary-${process.pid}`,
+      pid: process.pid,
+      beat: Date.now(),
+      counters: { pws_reloads_total: reloads },
+      gauges: {},
+    }));
+  };
+  try {
+    shareMetrics(config);
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    process.stderr.write(`pws: ${err.message}\n`);
+    process.exit(1);
+  }
+  /** Workers that have listened: they handle SIGUSR1 (see below). */
+  const listeningWorkers = new Set<Worker>();
+  // Where Node can be told to (22.14 and later), workers never open an inspector on SIGUSR1.
+  if (process.allowedNodeEnvironmentFlags.has('--disable-sigusr1')) cluster.setupPrimary({ execArgv: [...process.execArgv, '--disable-sigusr1'] });
   /** Worker slots (the `worker` label of process metrics): a new worker takes the lowest free one. */
   const slots = new Map<Worker, number>();
   const fork = (): Worker => {
@@ -103,7 +131,11 @@ export function runPrimary(startConfig: Config, workerEnv: Record<string, string
     while (taken.has(slot)) slot++;
     const worker = cluster.fork({ ...env, PWS_WORKER_SLOT: String(slot) });
     slots.set(worker, slot);
-    worker.once('exit', () => slots.delete(worker));
+    worker.once('pws-listening', () => listeningWorkers.add(worker));
+    worker.once('exit', () => {
+      slots.delete(worker);
+      listeningWorkers.delete(worker);
+    });
     worker.once('pws-listening', announce);
     worker.on('message', (raw: unknown) => {
       const msg = workerMessage(raw);
@@ -206,10 +238,17 @@ export function runPrimary(startConfig: Config, workerEnv: Record<string, string
       log.error(`reload refused, the workers keep serving: ${blocker}`);
       return;
     }
+    try {
+      shareMetrics(next);
+    } catch (err) {
+      if (!(err instanceof ConfigError)) throw err;
+      log.error(`reload refused, the workers keep serving: ${err.message}`);
+      return;
+    }
     config = next;
     reloading = true;
     reloads++;
-    primaryFile.flush(false);
+    primaryFile?.publish(true);
     log.info('rolling restart started');
     try {
       await roll();
@@ -272,7 +311,8 @@ export function runPrimary(startConfig: Config, workerEnv: Record<string, string
   // logrotate's postrotate signals the primary: each worker reopens its access log file. (A
   // listener also keeps Node from opening its inspector on SIGUSR1.)
   process.on('SIGUSR1', () => {
-    for (const w of liveWorkers()) w.process.kill('SIGUSR1');
+    // Only to workers that listen: one still starting may not handle SIGUSR1 yet, and Node would open its inspector.
+    for (const w of liveWorkers()) if (listeningWorkers.has(w)) w.process.kill('SIGUSR1');
   });
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGTERM', () => shutdown('SIGTERM'));

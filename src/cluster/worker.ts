@@ -54,6 +54,8 @@ export function runWorker(config: Config): void {
   // What needs the starting identity is open now (TLS key, access log); nothing listens yet, and
   // the primary binds the ports on this worker's behalf.
   if (config.runAs !== null) dropPrivileges(config.runAs);
+  // Its files in the shared run folder are the serving user's.
+  pws.metrics?.start();
   const servers: HttpServer[] = [pws];
   let port = config.port;
   let mainListening = (): void => undefined;

@@ -27,6 +27,7 @@ export async function startInProcess(opts: InProcessOptions): Promise<InProcess>
   const config = loadConfig({ STATIC_DIR: opts.staticDir, ACCESS_LOG: 'off', HOST: '127.0.0.1', PORT: '0', ...opts.env }, cwd);
   // A run folder of its own: servers of one test process must not sum each other's metrics.
   const pws = createPwsServer(config, tempDir('pws-metrics-'));
+  pws.metrics?.start();
   await new Promise<void>((resolve) => pws.server.listen(0, '127.0.0.1', () => resolve()));
   return {
     port: (pws.server.address() as net.AddressInfo).port,

@@ -6,10 +6,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { LoadClient } from '../../scripts/load';
 import { freePort, sleep } from '../../scripts/measure';
 import { parseExposition as parse, requestTotal as total } from '../helpers/exposition';
 import { get } from '../helpers/raw';
-import { makeSite, startServer, tempDir, type Running } from '../helpers/server';
+import { makeSite, startServer, tempDir, waitFor, type Running } from '../helpers/server';
 
 let server: Running;
 let metricsPort: number;
@@ -42,7 +43,62 @@ describe('METRICS_PORT with 2 workers', () => {
   });
 });
 
+describe('scrapes answered by either worker under load', () => {
+  it('never see a counter lower than the scrape before', async () => {
+    const load = new LoadClient({ port: server.port, lanes: 4, kind: 'new-connection', expected: new Map([['/a.txt', Buffer.from('a'.repeat(100))]]) }).start();
+    const seen: number[] = [];
+    try {
+      for (let i = 0; i < 60; i++) {
+        // A new connection each time: either worker may answer.
+        seen.push(total(parse((await get(metricsPort, '/metrics')).body.toString())));
+        await sleep(30);
+      }
+    } finally {
+      expect((await load.stop()).failures).toEqual([]);
+    }
+    const drops = seen.filter((v, i) => i > 0 && v < (seen[i - 1] as number));
+    expect(drops).toEqual([]);
+    expect(seen[seen.length - 1]).toBeGreaterThan(seen[0] as number);
+  });
+});
+
+describe('the run folder', () => {
+  it('stops the start with one line when METRICS_PATH needs it and it cannot be made, and is not needed otherwise', async () => {
+    const nowhere = path.join(tempDir('pws-tmp-'), 'missing');
+    const failed = startServer({ staticDir: makeSite({ 'index.html': 'x' }), workers: 1, env: { METRICS_PATH: '/metrics', TMPDIR: nowhere } });
+    await expect(failed).rejects.toThrow(
+      /pws: METRICS_PATH="\/metrics" is invalid: the workers share their counts in a folder under .*missing, which cannot be made \(ENOENT\); set TMPDIR to a writable folder\n/,
+    );
+    const fine = await startServer({ staticDir: makeSite({ 'index.html': 'x' }), workers: 1, env: { TMPDIR: nowhere, ACCESS_LOG: 'off' } });
+    try {
+      expect((await get(fine.port, '/')).status).toBe(200);
+    } finally {
+      await fine.stop();
+    }
+  });
+});
+
 describe('SIGUSR1', () => {
+  it('never opens Node’s inspector, even sent every 10 ms through a rolling restart', async () => {
+    const s = await startServer({
+      staticDir: makeSite({ 'index.html': 'home' }),
+      workers: 2,
+      env: { ACCESS_LOG: path.join(tempDir('pws-usr1-'), 'access.log') },
+    });
+    const pid = s.proc.pid ?? -1;
+    const flood = setInterval(() => process.kill(pid, 'SIGUSR1'), 10);
+    try {
+      process.kill(pid, 'SIGHUP');
+      await waitFor('the reload', () => s.output().stdout.includes('rolling restart finished'), 20_000);
+    } finally {
+      clearInterval(flood);
+    }
+    expect((await get(s.port, '/')).status).toBe(200);
+    expect(s.output().stderr).not.toContain('Debugger listening');
+    expect(s.output().stderr).not.toContain('failed to start');
+    expect(await s.stop()).toBe(0);
+  });
+
   it('reopens the access log: five rotations under load lose and double no line', async () => {
     const logDir = tempDir('pws-rotate-');
     const logFile = path.join(logDir, 'access.log');

@@ -22,8 +22,8 @@ function snapshot(id: string, pid: number, requests: number, extra: Partial<Snap
     pid,
     beat: Date.now(),
     clean: false,
-    counters: { r: requests, pws_workers_started_total: 1 },
-    gauges: { open: 1, 'rss{worker="0"}': requests },
+    counters: { pws_r_total: requests, pws_workers_started_total: 1 },
+    gauges: { pws_connections_open: 1, 'pws_process_rss{worker="0"}': requests },
     ...extra,
   };
 }
@@ -40,9 +40,9 @@ describe('SharedMetrics', () => {
     write(dir, snapshot('finished', process.pid, 100, { clean: true }));
     const own = snapshot('me', process.pid, 1);
     const shared = new SharedMetrics(dir, () => own);
-    const sums = shared.collect(own);
-    expect(sums.get('r')).toBe(113);
-    expect(sums.get('open')).toBe(2);
+    const sums = shared.collect();
+    expect(sums.get('pws_r_total')).toBe(113);
+    expect(sums.get('pws_connections_open')).toBe(2);
     expect(sums.get('pws_workers_started_total')).toBe(4);
   });
 
@@ -54,15 +54,15 @@ describe('SharedMetrics', () => {
     const own = snapshot('me', process.pid, 1);
     const shared = new SharedMetrics(dir, () => own);
     const seen: number[] = [];
-    for (let i = 0; i < 4; i++) seen.push(shared.collect(own).get('r') ?? 0);
+    for (let i = 0; i < 4; i++) seen.push(shared.collect().get('pws_r_total') ?? 0);
     expect(seen).toEqual([43, 43, 43, 43]);
     // Gone workers' gauges never counted, even before the fold.
     // Folded: the files are gone, their counts are in retired.json, one crash recorded.
-    expect(fs.readdirSync(dir).sort()).toEqual(['retired.json']);
-    const sums = shared.collect(own);
+    expect(fs.readdirSync(dir).sort()).toEqual(['retired.json', 'w-me.json']);
+    const sums = shared.collect();
     expect(sums.get('pws_worker_crashes_total')).toBe(1);
     expect(sums.get('pws_workers_started_total')).toBe(3);
-    expect(sums.get('open')).toBe(1); // the gone workers' gauges no longer count
+    expect(sums.get('pws_connections_open')).toBe(1); // the gone workers' gauges no longer count
   });
 
   it('keeps counts exact through many folds by several readers', () => {
@@ -74,9 +74,33 @@ describe('SharedMetrics', () => {
     for (let round = 0; round < 30; round++) {
       write(dir, snapshot(`dead-${round}`, gone, round + 1));
       expected += round + 1;
-      const sums = readers.map((r) => r.collect(own).get('r') ?? 0);
+      const sums = readers.map((r) => r.collect().get('pws_r_total') ?? 0);
       expect(sums).toEqual([expected, expected, expected]);
     }
+  });
+
+  it('refuses a folder others may write to, or a link in its place', () => {
+    const open = tempDir('pws-metrics-');
+    fs.chmodSync(open, 0o777);
+    expect(() => new SharedMetrics(open, () => snapshot('me', process.pid, 0))).toThrow('is not a folder of this user');
+    const link = path.join(tempDir('pws-metrics-'), 'link');
+    fs.symlinkSync(tempDir('pws-metrics-'), link);
+    expect(() => new SharedMetrics(link, () => snapshot('me', process.pid, 0))).toThrow('is not a folder of this user');
+  });
+
+  it('ignores anything in a file that is not a well-formed series of a finite number', () => {
+    const dir = tempDir('pws-metrics-');
+    write(dir, {
+      ...snapshot('odd', process.pid, 1),
+      counters: { pws_r_total: 1, 'pws_x{a="1"} 1\nfake_injected 666\n# ': 5, other_metric: 9, pws_y_total: Infinity, pws_z_total: '7' as unknown as number },
+    });
+    const own = snapshot('me', process.pid, 0);
+    const keys = [...new SharedMetrics(dir, () => own).collect().keys()];
+    expect(
+      keys.filter(
+        (k) => !k.startsWith('pws_r_total') && !k.startsWith('pws_workers_started') && !k.startsWith('pws_connections') && !k.startsWith('pws_process'),
+      ),
+    ).toEqual([]);
   });
 
   it('writes its own file, and marks the last one as a clean end', () => {
