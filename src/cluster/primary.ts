@@ -121,8 +121,6 @@ export function runPrimary(startConfig: Config, workerEnv: Record<string, string
   }
   /** Workers that have listened: they handle SIGUSR1 (see below). */
   const listeningWorkers = new Set<Worker>();
-  // Where Node can be told to (22.14 and later), workers never open an inspector on SIGUSR1.
-  if (process.allowedNodeEnvironmentFlags.has('--disable-sigusr1')) cluster.setupPrimary({ execArgv: [...process.execArgv, '--disable-sigusr1'] });
   /** Worker slots (the `worker` label of process metrics): a new worker takes the lowest free one. */
   const slots = new Map<Worker, number>();
   const fork = (): Worker => {
