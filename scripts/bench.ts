@@ -23,7 +23,8 @@ import path from 'node:path';
 import { children, IDLE_MEASUREMENTS, idleGrowth, REPO, sleep } from './measure';
 import { fmt, ratio, svgChart } from './bench-report';
 import { benchH2, h2loadVersion } from './bench-h2';
-import { buildBaseline, etagOf, startBenchNginx, startPeer, startPws, WORKERS, type Server } from './bench-servers';
+import { buildBaseline, etagOf, ltsNode, nodeVersion, startBenchNginx, startPeer, startPws, WORKERS, type Server } from './bench-servers';
+import { syscallsPerRequest } from './syscalls';
 import { which } from './nginx';
 import { medianOf, runWrk, wrkVersion, type Result, type Workload } from './wrk';
 
@@ -80,12 +81,18 @@ async function main(): Promise<void> {
   const baseline = BASELINE === null ? null : buildBaseline(BASELINE);
   const baselineName = `pws@${BASELINE}`;
   const starters: Array<[string, Starter]> = [['pws', () => startPws(dir)]];
+  // PWS on the current LTS too, beside the machine's Node (BENCH_LTS=off leaves it out).
+  const lts = process.env.BENCH_LTS === 'off' || BASELINE !== null ? null : ltsNode();
+  const ltsName = lts === null ? null : `pws (Node ${nodeVersion(lts).replace(/^v/, '').split('.')[0]})`;
+  if (lts !== null && ltsName !== null) starters.push([ltsName, () => startPws(dir, {}, undefined, lts)]);
   if (baseline !== null) starters.push([baselineName, () => startPws(dir, {}, baseline.main)]);
   if (nginx) starters.push(['nginx', () => startBenchNginx(nginx, dir)]);
   else process.stdout.write('nginx not found: install nginx-light to compare with it\n');
   for (const peer of ['serve-static', 'sirv', 'http-server']) starters.push([peer, () => startPeer(peer, dir)]);
   starters.push(['node:net (bare)', () => startPeer('bare', dir)]);
   const chosen = starters.filter(([name]) => !ONLY || ONLY.includes(name.split(' ')[0] ?? name) || name === baselineName);
+  // Syscalls per 1 KB keep-alive request (strace on the workers): the column that does not drift.
+  const syscalls = new Map<string, number>();
 
   const running: Array<{ name: string; server: Server; etag: string }> = [];
   for (const [name, start] of chosen) {
@@ -115,6 +122,11 @@ async function main(): Promise<void> {
           `  ${round}  ${name.padEnd(16)} ${fmt(r.rps).padStart(9)} req/s  p99 ${fmt(r.p99, 2).padStart(7)} ms${r.errors ? `  errors ${r.errors}` : ''}\n`,
         );
       }
+    }
+  }
+  if (which('strace')) {
+    for (const { name, server } of running) {
+      if (name.startsWith('pws') || name === 'nginx') syscalls.set(name, await syscallsPerRequest(server.pid, server.port, { ...kilobyte, connections: 10 }));
     }
   }
   for (const { server } of running) await server.stop();
@@ -159,8 +171,11 @@ async function main(): Promise<void> {
   const nodePeers = servers.filter((s) => ['serve-static', 'sirv', 'http-server'].includes(s));
   const lines: string[] = [];
   const versus = baseline === null ? '' : ' PWS/baseline |';
-  lines.push(`| workload | ${servers.map((s) => `${s} req/s (p99 ms)`).join(' | ')} |${versus} PWS/nginx | PWS/best Node peer | target |`);
-  lines.push(`|---|${servers.map(() => '---:').join('|')}|${baseline === null ? '' : '---:|'}---:|---:|---|`);
+  const ltsColumn = ltsName !== null && servers.includes(ltsName);
+  lines.push(
+    `| workload | ${servers.map((s) => `${s} req/s (p99 ms)`).join(' | ')} |${versus} PWS/nginx |${ltsColumn ? ` ${ltsName}/nginx |` : ''} PWS/best Node peer | target |`,
+  );
+  lines.push(`|---|${servers.map(() => '---:').join('|')}|${baseline === null ? '' : '---:|'}---:|${ltsColumn ? '---:|' : ''}---:|---|`);
   const chart: Array<{ workload: string; values: Array<[string, number]> }> = [];
   for (const w of workloads) {
     const cell = (s: string): string => {
@@ -178,9 +193,14 @@ async function main(): Promise<void> {
     const peerValues = nodePeers.map(value).filter(Number.isFinite);
     const bestPeer = peerValues.length > 0 ? Math.max(...peerValues) : NaN;
     lines.push(
-      `| ${w.name} | ${servers.map(cell).join(' | ')} |${baseline === null ? '' : ` ${ratio(pws / value(baselineName), 2)} |`} ${ratio(pws / value('nginx'), 2)} | ${ratio(pws / bestPeer, 1)} | ${w.target} |`,
+      `| ${w.name} | ${servers.map(cell).join(' | ')} |${baseline === null ? '' : ` ${ratio(pws / value(baselineName), 2)} |`} ${ratio(pws / value('nginx'), 2)} |${ltsColumn && ltsName !== null ? ` ${ratio(value(ltsName) / value('nginx'), 2)} |` : ''} ${ratio(pws / bestPeer, 1)} | ${w.target} |`,
     );
     chart.push({ workload: w.name, values: servers.filter((s) => Number.isFinite(value(s))).map((s) => [s, value(s)]) });
+  }
+  for (const [name, perRequest] of syscalls) {
+    extra.push(
+      `| syscalls per request, 1 KB keep-alive (\`strace -c -f\` on the workers, wrk -c10) | ${name} ${fmt(perRequest, 2)} | ${fmt(perRequest / (syscalls.get('nginx') ?? NaN), 2)}× nginx | — |`,
+    );
   }
   const p99 = (s: string): number => results.get(s)?.get(kilobyte.name)?.p99 ?? NaN;
   if (Number.isFinite(p99('nginx')))
