@@ -24,7 +24,12 @@ export class Meter {
   readonly bytes = new Float64Array(PROTOCOLS.length);
   /** [protocol][bucket], each bucket counting its own range (made cumulative when shown); the last is +Inf. */
   readonly durations = new Float64Array(PROTOCOLS.length * (BUCKETS.length + 1));
-  readonly durationSum = new Float64Array(PROTOCOLS.length);
+  /**
+   * Whole microseconds, so that sums over workers are exact whatever the order they are added in:
+   * summed as fractions of seconds, a fold or a new order of files could make a total smaller by
+   * a rounding error, which Prometheus reads as a counter reset.
+   */
+  readonly durationSumUs = new Float64Array(PROTOCOLS.length);
   /** Connections answered 503 and closed at MAX_CONNECTIONS. */
   refused = 0;
 
@@ -39,6 +44,6 @@ export class Meter {
     while (b < BUCKET_MS.length && ms > (BUCKET_MS[b] as number)) b++;
     const d = protocol * (BUCKETS.length + 1) + b;
     this.durations[d] = (this.durations[d] as number) + 1;
-    this.durationSum[protocol] = (this.durationSum[protocol] as number) + ms / 1000;
+    this.durationSumUs[protocol] = (this.durationSumUs[protocol] as number) + Math.round(ms * 1000);
   }
 }

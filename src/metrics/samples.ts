@@ -40,7 +40,8 @@ export function workerSamples(s: WorkerSources): WorkerSamples {
       cumulative += meter.durations[i * (BUCKETS.length + 1) + b] as number;
       counters[key] = cumulative;
     });
-    counters[`pws_http_request_duration_seconds_sum{protocol="${p}"}`] = meter.durationSum[i] as number;
+    // In microseconds here and in the run folder (exact sums); shown in seconds (secondsOfSums).
+    counters[`pws_http_request_duration_seconds_sum{protocol="${p}"}`] = meter.durationSumUs[i] as number;
     counters[`pws_http_request_duration_seconds_count{protocol="${p}"}`] = cumulative;
   });
   counters.pws_connections_refused_total = meter.refused;
@@ -71,4 +72,10 @@ export function workerSamples(s: WorkerSources): WorkerSamples {
     [`pws_process_gc_seconds_total${worker}`]: s.process.gcSeconds(),
   };
   return { counters, gauges };
+}
+
+/** The histogram sums, kept in whole microseconds, in the seconds the exposition shows. */
+export function secondsOfSums(samples: Map<string, number>): Map<string, number> {
+  for (const [k, v] of samples) if (k.startsWith('pws_http_request_duration_seconds_sum{')) samples.set(k, v / 1e6);
+  return samples;
 }

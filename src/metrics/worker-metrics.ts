@@ -11,7 +11,7 @@ import { labelValue, OPENMETRICS_TEXT, PROMETHEUS_TEXT, render, wantsOpenMetrics
 import { Meter } from './meter';
 import { Pm2Monit } from './pm2';
 import { ProcessStats } from './process-stats';
-import { workerSamples, type WorkerSources } from './samples';
+import { secondsOfSums, workerSamples, type WorkerSources } from './samples';
 import { runBase, SharedMetrics, type Snapshot } from './shared';
 
 /** What a worker's metrics read from the rest of the worker (see WorkerSources). */
@@ -99,6 +99,7 @@ export class WorkerMetrics {
       const own = this.snapshot();
       samples = new Map(Object.entries({ ...own.counters, ...own.gauges }));
     }
+    secondsOfSums(samples);
     samples.set(BUILD_INFO, 1);
     const openMetrics = wantsOpenMetrics(accept);
     return {

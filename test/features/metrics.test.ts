@@ -43,6 +43,9 @@ describe('METRICS_PATH', () => {
     expect(moved('pws_http_requests_total{protocol="http/1.1",method="other",code="4xx"}')).toBe(1);
     expect(moved('pws_http_request_duration_seconds_count{protocol="http/1.1"}')).toBe(9);
     expect(moved('pws_http_request_duration_seconds_bucket{protocol="http/1.1",le="+Inf"}')).toBe(9);
+    // Shown in seconds (kept in whole microseconds): nine loopback requests take well under 9 s.
+    expect(moved('pws_http_request_duration_seconds_sum{protocol="http/1.1"}')).toBeGreaterThan(0);
+    expect(moved('pws_http_request_duration_seconds_sum{protocol="http/1.1"}')).toBeLessThan(9);
     expect(moved('pws_http_response_bytes_total{protocol="http/1.1"}')).toBeGreaterThanOrEqual(5 * 4);
     expect(after.get('pws_reply_cache_hits_total')).toBeGreaterThanOrEqual(4);
     expect(after.get('pws_reply_cache_entries')).toBeGreaterThanOrEqual(2);

@@ -65,5 +65,7 @@ describe('Meter', () => {
     expect(m.durations[0]).toBe(2);
     expect(m.durations[(BUCKETS.length + 1) * 1 + BUCKETS.length]).toBe(1);
     expect(m.durations[BUCKETS.indexOf(0.005)]).toBe(1);
+    // Whole microseconds: sums over workers are exact in any order (a smaller total would be a reset).
+    expect([...m.durationSumUs]).toEqual([50 + 100 + 3000, 20_000_000]);
   });
 });
