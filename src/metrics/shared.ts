@@ -215,9 +215,9 @@ export class SharedMetrics {
     for (const s of others.sort((a, b) => a.beat - b.beat)) {
       add(sums, s.counters);
       // Gauges are of running workers only: not one that finished, is gone, or stopped writing.
-      const ended = s.clean || gone(s.pid);
-      if (!ended && now - s.beat <= STALE_MS) addGauges(sums, s.gauges);
-      if (ended && gone(s.pid)) foldable = true;
+      const dead = gone(s.pid);
+      if (!dead && !s.clean && now - s.beat <= STALE_MS) addGauges(sums, s.gauges);
+      if (dead) foldable = true;
     }
     addGauges(sums, own.gauges);
     // A retired.json that cannot be read is left alone: folding would start it again from nothing.

@@ -9,18 +9,14 @@ const OK: Reply = { status: 200, headers: { contentType: 'text/plain; charset=ut
 const RETIRING: Reply = { status: 503, headers: { contentType: 'text/plain; charset=utf-8', cacheControl: 'no-store' }, body: Buffer.from('retiring\n') };
 
 /** The path of an origin-form target, without its query. */
-export function targetPath(target: string): string {
+function targetPath(target: string): string {
   const q = target.indexOf('?');
   return q === -1 ? target : target.slice(0, q);
 }
 
 /** `next`, except for GET/HEAD of `path` (null: no health path). */
 export function withHealth(path: string | null, isRetiring: () => boolean, next: Handler): Handler {
-  if (path === null) return next;
-  return (req) => {
-    if ((req.method === 'GET' || req.method === 'HEAD') && targetPath(req.target) === path) return isRetiring() ? RETIRING : OK;
-    return next(req);
-  };
+  return withPath(path, () => (isRetiring() ? RETIRING : OK), next);
 }
 
 /** `next`, except for GET/HEAD of `path` (null: none), answered by `answer`: the metrics scrape. */
