@@ -50,7 +50,13 @@ export function h2loadVersion(): string {
 }
 
 /** Runs the HTTP/2 rows; returns a Markdown table, or null when h2load is missing. */
-export async function benchH2(dir: string, seconds: number, rounds: number, log: (line: string) => void): Promise<string | null> {
+export async function benchH2(
+  dir: string,
+  seconds: number,
+  rounds: number,
+  log: (line: string) => void,
+  lts: { name: string; node: string } | null = null,
+): Promise<string | null> {
   if (!which('h2load')) {
     log('h2load not found: install nghttp2-client for the HTTP/2 rows');
     return null;
@@ -58,6 +64,7 @@ export async function benchH2(dir: string, seconds: number, rounds: number, log:
   const { cert, key } = prepareH2(dir);
   const nginx = which('nginx');
   const servers: Array<[string, () => Promise<Server>]> = [['pws', () => startPws(dir, { TLS_CERT: cert, TLS_KEY: key })]];
+  if (lts !== null) servers.push([lts.name, () => startPws(dir, { TLS_CERT: cert, TLS_KEY: key }, undefined, lts.node)]);
   if (nginx) {
     servers.push([
       'nginx',
@@ -108,18 +115,19 @@ export async function benchH2(dir: string, seconds: number, rounds: number, log:
     };
     const names = running.map(({ name }) => name);
     const lines = [
-      `| workload | ${names.map((n) => `${n} req/s`).join(' | ')} | PWS/nginx | PWS/bare node:http2 | target |`,
-      `|---|${names.map(() => '---:').join('|')}|---:|---:|---|`,
+      `| workload | ${names.map((n) => `${n} req/s`).join(' | ')} | PWS/nginx | PWS/bare node:http2 |${lts === null ? '' : ` ${lts.name}/nginx | ${lts.name}/bare node:http2 |`} target |`,
+      `|---|${names.map(() => '---:').join('|')}|---:|---:|${lts === null ? '' : '---:|---:|'}---|`,
     ];
     for (const w of workloads) {
       const cell = (n: string): string => {
         const r = value(n, w.name);
         return r === undefined ? '—' : `${fmt(r.rps)}${r.failed !== 0 ? ` ⚠ ${r.failed} failed` : ''}`;
       };
-      const pws = value('pws', w.name)?.rps ?? NaN;
-      lines.push(
-        `| ${w.name} | ${names.map(cell).join(' | ')} | ${ratio(pws / (value('nginx', w.name)?.rps ?? NaN), 2)} | ${ratio(pws / (value('node:http2 (bare)', w.name)?.rps ?? NaN), 2)} | ${w.target} |`,
-      );
+      const versus = (server: string): string => {
+        const rps = value(server, w.name)?.rps ?? NaN;
+        return `${ratio(rps / (value('nginx', w.name)?.rps ?? NaN), 2)} | ${ratio(rps / (value('node:http2 (bare)', w.name)?.rps ?? NaN), 2)} |`;
+      };
+      lines.push(`| ${w.name} | ${names.map(cell).join(' | ')} | ${versus('pws')}${lts === null ? '' : ` ${versus(lts.name)}`} ${w.target} |`);
     }
     return lines.join('\n');
   } finally {

@@ -53,10 +53,16 @@ export interface FileBody {
   parts: ReadonlyArray<Span | Buffer>;
 }
 
-/** Room a cache lends a writer to keep a reply's serialized head, per writer-chosen mode and second. */
+/**
+ * Room a cache lends a writer to keep what it makes of a reply for one second of Date: a serialized
+ * head per writer-chosen mode (HTTP/1.1), or the reply's fields mapped once (HTTP/2), charged to
+ * the entry at the size the writer states.
+ */
 export interface WireSlot {
   get(mode: number, second: number): Buffer | undefined;
   set(mode: number, second: number, wire: Buffer): void;
+  getFields(second: number): object | undefined;
+  setFields(second: number, fields: object, bytes: number): void;
 }
 
 export interface Reply {

@@ -332,10 +332,39 @@ class H2Exchange implements StreamOut {
   }
 }
 
+const kExchange = Symbol('pws.exchange');
+type ExchangeStream = ServerHttp2Stream & { [kExchange]: H2Exchange };
+
+function ignore(): void {}
+
+// Stream events go to shared handlers that find their exchange through a symbol on the stream,
+// as HTTP/1.1's socket events do (net/machine.ts): no closures per stream.
+function onStreamClose(this: ExchangeStream): void {
+  const x = this[kExchange];
+  const s = x.session;
+  s.ctx.h2Streams--;
+  s.exchanges.delete(x);
+  if (!x.complete) {
+    // Cut short (the client reset it, or it timed out): logged as nginx does, 499, with what was sent.
+    x.status = 499;
+    x.bytes = Math.max(0, x.bytes - this.bufferSize);
+  }
+  x.chunks?.close();
+  wake(x);
+  s.open--;
+  if (s.open === 0) s.idleSince = Date.now();
+  s.endIfDone();
+  logAccess(s, x);
+}
+
+function onStreamDrain(this: ExchangeStream): void {
+  wake(this[kExchange]);
+}
+
 function onStream(s: H2Session, stream: ServerHttp2Stream, headers: IncomingHttpHeaders, raw: string[], handle: Handler): void {
   const { ctx } = s;
   // A reset or a protocol error on one stream concerns only that stream.
-  stream.on('error', () => undefined);
+  stream.on('error', ignore);
   // Past the worker's cap, only a session with fewer than H2_GUARANTEED_STREAMS open gets another.
   if (ctx.h2Streams >= h2StreamCap(ctx.maxConnections) && s.open >= H2_GUARANTEED_STREAMS) {
     refuse(ctx, stream);
@@ -358,22 +387,8 @@ function onStream(s: H2Session, stream: ServerHttp2Stream, headers: IncomingHttp
   const x = new H2Exchange(s, stream, req);
   s.open++;
   s.exchanges.add(x);
-  stream.on('drain', () => wake(x));
-  stream.once('close', () => {
-    ctx.h2Streams--;
-    s.exchanges.delete(x);
-    if (!x.complete) {
-      // Cut short (the client reset it, or it timed out): logged as nginx does, 499, with what was sent.
-      x.status = 499;
-      x.bytes = Math.max(0, x.bytes - stream.bufferSize);
-    }
-    x.chunks?.close();
-    wake(x);
-    s.open--;
-    if (s.open === 0) s.idleSince = Date.now();
-    s.endIfDone();
-    logAccess(s, x);
-  });
+  (stream as ExchangeStream)[kExchange] = x;
+  stream.once('close', onStreamClose);
   // The lame duck: this stream is served, then the session closes, as HTTP/1.1 closes after a
   // response; so does the last stream MAX_REQUESTS_PER_CONNECTION allows.
   const limit = ctx.maxRequestsPerConnection;
@@ -470,6 +485,24 @@ function internalError(x: H2Exchange, err: unknown): void {
  * connection fields, a repeated field as a list, except where node:http2 takes one value.
  */
 function h2Headers(reply: Reply): OutgoingHttpHeaders {
+  // A cached reply (one with a wire slot) is sent again and again: its fields are mapped once per
+  // second of Date (node:http2 copies the object it is given, so one serves every stream).
+  const { wire } = reply;
+  if (wire === undefined) return mapFields(reply);
+  const second = Math.floor(Date.now() / 1000);
+  const memo = wire.getFields(second);
+  if (memo !== undefined) return memo as OutgoingHttpHeaders;
+  const fields = mapFields(reply);
+  let bytes = FIELDS_OVERHEAD_BYTES;
+  for (const [name, value] of Object.entries(fields)) bytes += 2 * (name.length + String(value).length) + 32;
+  wire.setFields(second, fields, bytes);
+  return fields;
+}
+
+/** What a mapped field object holds beyond its text: the object and its slots. */
+const FIELDS_OVERHEAD_BYTES = 64;
+
+function mapFields(reply: Reply): OutgoingHttpHeaders {
   const out: OutgoingHttpHeaders = { ':status': reply.status };
   for (const [name, value] of replyFields(reply)) {
     const lower = name.toLowerCase();
@@ -520,6 +553,7 @@ function streamFile(x: H2Exchange, body: FileBody): void {
     }
   };
   x.chunks = new StreamChunks(x.session.chunks);
+  x.socket.on('drain', onStreamDrain);
   streamParts(x, body, x.chunks).then(done, () => done(false));
 }
 

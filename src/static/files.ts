@@ -1,6 +1,7 @@
 // File-system I/O of the static handler: open what a path names, safely, and read small files.
 
 import fs from 'node:fs';
+import path from 'node:path';
 import type { FileSource } from '../contract/reply';
 import { candidatePath, isInside } from './resolve';
 
@@ -82,6 +83,53 @@ const OPEN_FLAGS = fs.constants.O_RDONLY | fs.constants.O_NONBLOCK | fs.constant
  */
 export function openUnder(rootReal: string, segments: readonly string[]): Opened {
   const candidate = candidatePath(rootReal, segments);
+  return openPlain(candidate, segments) ?? openResolved(rootReal, candidate);
+}
+
+/** A segment that names one entry of its folder as it is: not empty, `.`, `..`, nor holding `/` or NUL. */
+function plainSegment(s: string): boolean {
+  return s !== '' && s !== '.' && s !== '..' && !s.includes('/') && !s.includes('\0');
+}
+
+/**
+ * The common case, in as few system calls as it takes: no component below the (real) root is a
+ * symlink. Each folder on the way is lstat'ed, and the last component opened with O_NOFOLLOW, so
+ * the candidate path is already the real one and lies inside the root: one lstat per folder level,
+ * then open and fstat, where realpath(3) costs a stat or readlink per component of the whole path.
+ * Returns null where a symlink is met (or a segment is not plain): openResolved decides then. A
+ * folder swapped for a symlink between the lstat and the open is the same race as a swap between
+ * realpath and open, which O_NOFOLLOW bounds the same way: only the last component is checked.
+ */
+function openPlain(candidate: string, segments: readonly string[]): Opened | null {
+  for (const s of segments) if (!plainSegment(s)) return null;
+  let folder = candidate;
+  for (let i = segments.length - 1; i > 0; i--) {
+    folder = path.dirname(folder);
+    let st: fs.Stats | undefined;
+    try {
+      st = fs.lstatSync(folder, { throwIfNoEntry: false });
+    } catch (err) {
+      if (isAbsent(err)) return { kind: 'missing' };
+      throw err;
+    }
+    if (st === undefined) return { kind: 'missing' };
+    if (st.isSymbolicLink()) return null;
+    if (!st.isDirectory()) return { kind: 'missing' };
+  }
+  let fd: number;
+  try {
+    fd = fs.openSync(candidate, OPEN_FLAGS);
+  } catch (err) {
+    // ELOOP: the last component is a symlink, which may well point inside the root.
+    if ((err as NodeJS.ErrnoException).code === 'ELOOP') return null;
+    if (isAbsent(err)) return { kind: 'missing' };
+    throw err;
+  }
+  return classify(fd, candidate, candidate);
+}
+
+/** Every symlink resolved by realpath(3), the result checked to lie inside the root, then opened. */
+function openResolved(rootReal: string, candidate: string): Opened {
   let real: string;
   try {
     real = fs.realpathSync.native(candidate);
@@ -98,6 +146,11 @@ export function openUnder(rootReal: string, segments: readonly string[]): Opened
     if (isAbsent(err)) return { kind: 'missing' };
     throw err;
   }
+  return classify(fd, candidate, real);
+}
+
+/** What the open descriptor `fd` is: a file (kept open), a folder or anything else (closed). */
+function classify(fd: number, candidate: string, real: string): Opened {
   let st: fs.Stats;
   try {
     st = fs.fstatSync(fd);

@@ -36,12 +36,14 @@ export interface CacheInfo {
 }
 
 /**
- * A cached reply's room for a writer's serialized heads (the contract's WireSlot): one buffer per
- * writer mode, for one second of Date at a time, charged to the entry.
+ * A cached reply's room for what writers make of it (the contract's WireSlot): one head buffer per
+ * HTTP/1.1 writer mode and the HTTP/2 fields, for one second of Date at a time, charged to the entry.
  */
 class EntryWire implements WireSlot {
   private second = -1;
   private readonly bufs: Array<Buffer | undefined> = [];
+  private fields: object | undefined = undefined;
+  private fieldsBytes = 0;
 
   constructor(private readonly charge: (delta: number) => void) {}
 
@@ -50,16 +52,33 @@ class EntryWire implements WireSlot {
   }
 
   set(mode: number, second: number, wire: Buffer): void {
-    if (second !== this.second) {
-      let freed = 0;
-      for (const b of this.bufs) if (b !== undefined) freed += b.length;
-      this.bufs.length = 0;
-      this.second = second;
-      this.charge(-freed);
-    }
+    this.enter(second);
     const old = this.bufs[mode];
     this.bufs[mode] = wire;
     this.charge(wire.length - (old?.length ?? 0));
+  }
+
+  getFields(second: number): object | undefined {
+    return second === this.second ? this.fields : undefined;
+  }
+
+  setFields(second: number, fields: object, bytes: number): void {
+    this.enter(second);
+    this.charge(bytes - this.fieldsBytes);
+    this.fields = fields;
+    this.fieldsBytes = bytes;
+  }
+
+  /** A new second: what was made for the last one is let go and its charge returned. */
+  private enter(second: number): void {
+    if (second === this.second) return;
+    let freed = this.fieldsBytes;
+    for (const b of this.bufs) if (b !== undefined) freed += b.length;
+    this.bufs.length = 0;
+    this.fields = undefined;
+    this.fieldsBytes = 0;
+    this.second = second;
+    this.charge(-freed);
   }
 }
 

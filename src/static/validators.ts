@@ -9,7 +9,18 @@ export function etagFor(size: number, mtimeMs: number, suffix = ''): string {
   return `"${size.toString(16)}-${Math.round(mtimeMs * 1000).toString(16)}${suffix}"`;
 }
 
-/** Last-Modified as an IMF-fixdate (whole seconds). */
+let lastSecond = NaN;
+let lastText = '';
+
+/**
+ * Last-Modified as an IMF-fixdate (whole seconds). The last one made is kept: the files of one
+ * deploy mostly share their second, and formatting a date costs more than the rest of the field.
+ */
 export function lastModifiedFor(mtimeMs: number): string {
-  return new Date(Math.floor(mtimeMs / 1000) * 1000).toUTCString();
+  const second = Math.floor(mtimeMs / 1000);
+  if (second !== lastSecond) {
+    lastText = new Date(second * 1000).toUTCString();
+    lastSecond = second;
+  }
+  return lastText;
 }

@@ -281,6 +281,17 @@ describe('HTTP/2 framing', () => {
     expect(asset.headers['http2-settings']).toBeUndefined();
     expect((await tlsRequest('http/1.1', server.port, { path: '/assets/app.3f9a1c.js' })).headers['http2-settings']).toBe('x');
   });
+  it('sends a cached reply again with the same fields, and with the Date of each new second', async () => {
+    const first = await tlsRequest('h2', server.port, { path: '/docs/b.txt' });
+    const again = await tlsRequest('h2', server.port, { path: '/docs/b.txt' });
+    const asked = Date.now();
+    for (const f of COMPARED) expect([f, again.headers[f]]).toEqual([f, first.headers[f]]);
+    // Past the next second boundary, the fields mapped for the last second are not sent again.
+    await new Promise((resolve) => setTimeout(resolve, 1000 - (asked % 1000) + 20));
+    const later = await tlsRequest('h2', server.port, { path: '/docs/b.txt' });
+    expect(Date.parse(String(later.headers.date))).toBeGreaterThanOrEqual(Math.floor(asked / 1000) * 1000 + 1000);
+    expect(later.body.toString()).toBe('b\n');
+  });
   it('logs each protocol in the access log line', async () => {
     await tlsRequest('h2', server.port, { path: '/sub/?logged=h2' });
     await tlsRequest('http/1.1', server.port, { path: '/sub/?logged=h1' });

@@ -62,6 +62,26 @@ describe('ReplyCache', () => {
     expect(c.byteSize).toBe(100 + 2000 + FIELDS + ENTRY_OVERHEAD_BYTES + 250);
   });
 
+  it('charges the HTTP/2 fields a writer keeps for a second, and lets them go with the second', () => {
+    const c = cache(1 << 20);
+    const r = reply(200, Buffer.alloc(100));
+    c.set('k', r, {}, 0);
+    const base = c.byteSize;
+    const wire = r.wire;
+    if (wire === undefined) throw new Error('a cached reply has a wire slot');
+    const fields = { ':status': 200 };
+    wire.setFields(7, fields, 400);
+    wire.set(0, 7, Buffer.alloc(300));
+    expect(wire.getFields(7)).toBe(fields);
+    expect(c.byteSize).toBe(base + 700);
+    wire.setFields(7, fields, 350); // made again within the second: charged once, at its new size
+    expect(c.byteSize).toBe(base + 650);
+    expect(wire.getFields(8)).toBeUndefined();
+    wire.set(0, 8, Buffer.alloc(250)); // a new second drops the fields as well as the heads
+    expect(wire.getFields(8)).toBeUndefined();
+    expect(c.byteSize).toBe(base + 250);
+  });
+
   it('evicts the least recently validated entries past its byte budget', () => {
     const per = 1000 + 2 + FIELDS + ENTRY_OVERHEAD_BYTES; // body, one-letter key, fields, overhead
     const c = cache(3 * per, 2000);

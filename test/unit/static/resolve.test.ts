@@ -3,7 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { openUnder } from '../../../src/static/files';
 import { tempDir } from '../../helpers/server';
 import { candidatePath, isHidden, isInside } from '../../../src/static/resolve';
@@ -58,6 +58,10 @@ describe('openUnder', () => {
     fs.symlinkSync(path.join(base, 'www-old'), path.join(root, 'old'));
     fs.symlinkSync(path.join(root, 'a.txt'), path.join(root, 'in.txt'));
     fs.symlinkSync('loop', path.join(root, 'loop'));
+    fs.writeFileSync(path.join(root, 'sub', 'deep.txt'), 'DEEP');
+    fs.symlinkSync(path.join(root, 'sub'), path.join(root, 'alias'));
+    fs.symlinkSync(path.join(base, 'www-old'), path.join(root, 'sub', 'old'));
+    fs.symlinkSync(path.join(root, 'a.txt'), path.join(root, 'sub', 'up.txt'));
     execFileSync('mkfifo', [path.join(root, 'fifo')]);
   });
   afterAll(() => fs.rmSync(base, { recursive: true, force: true }));
@@ -78,6 +82,36 @@ describe('openUnder', () => {
   it('finds directories', () => {
     expect(openUnder(root, ['sub'])).toMatchObject({ kind: 'directory' });
     expect(openUnder(root, [])).toMatchObject({ kind: 'directory', realPath: root });
+  });
+  it('opens a plain path without realpath(3), its own path being the real one', () => {
+    const realpath = jest.spyOn(fs.realpathSync, 'native');
+    try {
+      const o = openUnder(root, ['sub', 'deep.txt']);
+      expect(o).toMatchObject({ kind: 'file', realPath: path.join(root, 'sub', 'deep.txt') });
+      if (o.kind === 'file') o.handle.close();
+      expect(openUnder(root, ['sub'])).toEqual({ kind: 'directory', realPath: path.join(root, 'sub') });
+      expect(realpath).not.toHaveBeenCalled();
+    } finally {
+      realpath.mockRestore();
+    }
+  });
+  it('resolves a folder or a file that is a symlink inside the root to its real path', () => {
+    const viaFolder = openUnder(root, ['alias', 'deep.txt']);
+    expect(viaFolder).toMatchObject({ kind: 'file', realPath: path.join(root, 'sub', 'deep.txt') });
+    if (viaFolder.kind === 'file') viaFolder.handle.close();
+    const viaFile = openUnder(root, ['sub', 'up.txt']);
+    expect(viaFile).toMatchObject({ kind: 'file', realPath: path.join(root, 'a.txt') });
+    if (viaFile.kind === 'file') viaFile.handle.close();
+  });
+  it.each([
+    ['a symlinked folder deeper down that leads outside', ['sub', 'old', 'x.txt']],
+    ['a symlinked folder that leads outside, named through a symlinked folder', ['alias', 'old', 'x.txt']],
+    ['a file used as a folder deeper down', ['sub', 'deep.txt', 'x', 'y']],
+    ['a missing folder', ['none', 'a.txt']],
+    ['segments that climb out (never made by the parser)', ['sub', '..', '..', 'secret.txt']],
+    ['a segment holding a separator (never made by the parser)', ['sub/../../secret.txt']],
+  ])('treats %s as missing', (_name, segments) => {
+    expect(openUnder(root, segments)).toEqual({ kind: 'missing' });
   });
   it.each([
     ['a symlink to a file outside', ['out.txt']],
