@@ -54,9 +54,9 @@ export interface FileBody {
 }
 
 /**
- * Room a cache lends a writer to keep what it makes of a reply for one second of Date: a serialized
- * head per writer-chosen mode (HTTP/1.1), or the reply's fields mapped once (HTTP/2), charged to
- * the entry at the size the writer states.
+ * Room a cache lends a writer to keep what it makes of a reply, valid for the second of Date it was
+ * made in: a serialized head per writer-chosen mode (HTTP/1.1), or the reply's fields mapped once
+ * (HTTP/2), charged to the entry at the size the writer states.
  */
 export interface WireSlot {
   get(mode: number, second: number): Buffer | undefined;

@@ -64,9 +64,19 @@ export class BudgetMap<V extends Charged> {
     if (!this.retain(value, () => (this.charged -= value.held))) this.charged -= value.held;
   }
 
-  /** Changes what `value` is charged; counted only while it is in the map. */
+  /**
+   * Changes what `value` is charged; counted only while it is in the map. A charge that takes
+   * the map past its budget evicts from the least recent, `value` last.
+   */
   charge(value: V, delta: number): void {
     value.held += delta;
-    if (this.entries.get(value.key) === value) this.charged += delta;
+    if (this.entries.get(value.key) !== value) return;
+    this.charged += delta;
+    if (this.charged <= this.maxBytes) return;
+    for (const e of this.entries.values()) {
+      if (this.charged <= this.maxBytes) return;
+      if (e !== value) this.remove(e);
+    }
+    if (this.charged > this.maxBytes) this.remove(value);
   }
 }

@@ -35,7 +35,7 @@ export function pageReply(site: Site, segments: readonly string[], status: numbe
   const name = `/${segments.join('/')}`;
   let opened;
   try {
-    opened = openUnder(site.rootReal, segments);
+    opened = openUnder(site.root, segments);
   } catch (err) {
     skippedPage.note(() => `${name} cannot be opened (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); sending the next 404 page`);
     return null;

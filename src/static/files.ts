@@ -72,18 +72,37 @@ export type Opened =
   | { kind: 'missing' };
 
 // O_NONBLOCK: opening a FIFO planted in the site must not park a libuv thread forever.
-// O_NOFOLLOW: the last component was already resolved; a symlink swapped in since is refused.
+// O_NOFOLLOW: the last component is never followed. Where every symlink was resolved first
+// (openResolved), a symlink swapped in since is refused; where none was met (openPlain), a
+// symlink there sends the path to openResolved.
 const OPEN_FLAGS = fs.constants.O_RDONLY | fs.constants.O_NONBLOCK | fs.constants.O_NOFOLLOW;
 
 /**
- * Opens the file or finds the directory that `segments` name under `rootReal` (a real path).
- * Every symlink is resolved first and the result must lie inside the root: outside, and
- * anything that is neither a regular file nor a directory, is 'missing'. Errors other than
- * "not there" (EACCES, EMFILE, ...) are thrown as the Node error, for the caller's errno table.
+ * A release folder as it was when its Site was made: its real path, and the device and inode
+ * that path named then, so that a folder swapped for another (or for a symlink, itself or any
+ * folder above it) is noticed with one stat.
  */
-export function openUnder(rootReal: string, segments: readonly string[]): Opened {
-  const candidate = candidatePath(rootReal, segments);
-  return openPlain(candidate, segments) ?? openResolved(rootReal, candidate);
+export interface SiteRoot {
+  readonly real: string;
+  readonly dev: number;
+  readonly ino: number;
+}
+
+/** The SiteRoot of `real`, a path with every symlink resolved. */
+export function siteRoot(real: string): SiteRoot {
+  const st = fs.statSync(real);
+  return { real, dev: st.dev, ino: st.ino };
+}
+
+/**
+ * Opens the file or finds the directory that `segments` name under `root`. The result lies
+ * inside the root, symlinks resolved: outside, and anything that is neither a regular file nor a
+ * directory, is 'missing'. Errors other than "not there" (EACCES, EMFILE, ...) are thrown as the
+ * Node error, for the caller's errno table.
+ */
+export function openUnder(root: SiteRoot, segments: readonly string[]): Opened {
+  const candidate = candidatePath(root.real, segments);
+  return openPlain(root, candidate, segments) ?? openResolved(root.real, candidate);
 }
 
 /** A segment that names one entry of its folder as it is: not empty, `.`, `..`, nor holding `/` or NUL. */
@@ -92,20 +111,27 @@ function plainSegment(s: string): boolean {
 }
 
 /**
- * The common case, in as few system calls as it takes: no component below the (real) root is a
- * symlink. Each folder on the way is lstat'ed, and the last component opened with O_NOFOLLOW, so
- * the candidate path is already the real one and lies inside the root: one lstat per folder level,
- * then open and fstat, where realpath(3) costs a stat or readlink per component of the whole path.
- * Returns null where a symlink is met (or a segment is not plain): openResolved decides then. A
- * folder swapped for a symlink between the lstat and the open is the same race as a swap between
- * realpath and open, which O_NOFOLLOW bounds the same way: only the last component is checked.
+ * The common case, in few system calls: the root is still the folder it was, and no component
+ * below it is a symlink. One stat of the root, one lstat per folder on the way down, then the last
+ * component opened with O_NOFOLLOW and fstat'ed: the candidate path is then the real one, inside
+ * the root. (realpath(3) costs a stat or readlink per component of the whole path.) Returns null
+ * where a symlink is met, the root changed or a segment is not plain: openResolved decides then. A
+ * folder swapped for a symlink between its lstat and the open is the same race as a swap between
+ * realpath and open in openResolved: in both, only the last component is checked at the open.
  */
-function openPlain(candidate: string, segments: readonly string[]): Opened | null {
+function openPlain(root: SiteRoot, candidate: string, segments: readonly string[]): Opened | null {
   for (const s of segments) if (!plainSegment(s)) return null;
-  let folder = candidate;
-  for (let i = segments.length - 1; i > 0; i--) {
-    folder = path.dirname(folder);
-    let st: fs.Stats | undefined;
+  let st: fs.Stats | undefined;
+  try {
+    st = fs.statSync(root.real, { throwIfNoEntry: false });
+  } catch {
+    return null;
+  }
+  if (st === undefined || st.ino !== root.ino || st.dev !== root.dev) return null;
+  let folder = root.real;
+  // From the top: a symlinked folder near the root is met before any lstat below it.
+  for (let i = 0; i < segments.length - 1; i++) {
+    folder = path.join(folder, segments[i] as string);
     try {
       st = fs.lstatSync(folder, { throwIfNoEntry: false });
     } catch (err) {

@@ -85,10 +85,10 @@ async function atPath(req: StaticRequest, site: Site, urlPath: string): Promise<
   const { target } = req;
   const { segments } = target;
   const { trailingSlash: form, cleanUrls, directoryListing } = site.options;
-  const opened = openUnder(site.rootReal, segments);
+  const opened = openUnder(site.root, segments);
   if (opened.kind === 'directory') {
     const indexSegments = [...segments, 'index.html'];
-    const index = openUnder(site.rootReal, indexSegments);
+    const index = openUnder(site.root, indexSegments);
     if (index.kind !== 'file' && !directoryListing && cleanUrls) {
       // A folder with nothing to serve (assets only, say): the page of the same name answers.
       const page = await cleanPage(req, site, urlPath);
@@ -136,7 +136,7 @@ async function cleanPage(req: StaticRequest, site: Site, urlPath: string): Promi
   const last = segments[segments.length - 1];
   if (last === undefined || last.endsWith('.html')) return MISSING;
   const pageSegments = [...segments.slice(0, -1), `${last}.html`];
-  const page = openUnder(site.rootReal, pageSegments);
+  const page = openUnder(site.root, pageSegments);
   if (page.kind !== 'file') return MISSING;
   if (last === 'index' || req.target.trailingSlash !== (form === 'always')) {
     page.handle.close();
@@ -149,7 +149,7 @@ async function cleanPage(req: StaticRequest, site: Site, urlPath: string): Promi
 
 /** What `segments` name, with any descriptor opened to find out closed again. */
 function kindAt(site: Site, segments: readonly string[]): 'file' | 'directory' | 'missing' {
-  const opened = openUnder(site.rootReal, segments);
+  const opened = openUnder(site.root, segments);
   if (opened.kind === 'file') opened.handle.close();
   return opened.kind;
 }
@@ -194,10 +194,10 @@ async function applyRule(req: StaticRequest, site: Site, match: RuleMatch, urlPa
   if (typeof target === 'number' || isHidden(target.segments) || isSiteFile(target.segments)) return { reply: notFound(site), cache: {} };
   if (status === 404) return { reply: pageReply(site, target.segments, 404) ?? notFound(site), cache: {} };
   let segments = target.segments;
-  let opened = openUnder(site.rootReal, segments);
+  let opened = openUnder(site.root, segments);
   if (opened.kind === 'directory') {
     segments = [...segments, 'index.html'];
-    opened = openUnder(site.rootReal, segments);
+    opened = openUnder(site.root, segments);
   }
   if (opened.kind !== 'file') return { reply: notFound(site), cache: {} };
   return unversioned(await fileReply(req, site, opened, segments, urlPath));
@@ -211,7 +211,7 @@ async function missing(req: StaticRequest, site: Site, urlPath: string): Promise
   // The answer depends on Accept here (the app's page or a 404): say so to caches in front.
   let produced: Produced | null = null;
   if (acceptsHtml(req.header('accept'))) {
-    const file = openUnder(site.rootReal, fallback);
+    const file = openUnder(site.root, fallback);
     if (file.kind === 'file') produced = await fileReply(req, site, file, fallback, urlPath);
   }
   produced ??= { reply: notFound(site), cache: {} };

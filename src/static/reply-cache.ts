@@ -37,7 +37,10 @@ export interface CacheInfo {
 
 /**
  * A cached reply's room for what writers make of it (the contract's WireSlot): one head buffer per
- * HTTP/1.1 writer mode and the HTTP/2 fields, for one second of Date at a time, charged to the entry.
+ * HTTP/1.1 writer mode and the HTTP/2 fields, all made in the same second of Date, charged to the
+ * entry (a charge past the cache's budget evicts, see BudgetMap.charge). What was made for an
+ * earlier second is given only for that second, and dropped, with its charge, at the first write
+ * in a later one.
  */
 class EntryWire implements WireSlot {
   private second = -1;
@@ -69,7 +72,7 @@ class EntryWire implements WireSlot {
     this.fieldsBytes = bytes;
   }
 
-  /** A new second: what was made for the last one is let go and its charge returned. */
+  /** A new second: what was made for an earlier one is let go and its charge returned. */
   private enter(second: number): void {
     if (second === this.second) return;
     let freed = this.fieldsBytes;

@@ -52,7 +52,7 @@ export async function negotiate(header: HeaderLookup, site: Site, file: OpenFile
   const last = segments[segments.length - 1] ?? '';
   for (const coding of CODINGS) {
     if (!mentions(ae, coding)) continue;
-    const sib = openUnder(site.rootReal, [...segments.slice(0, -1), last + SIBLING[coding].ext]);
+    const sib = openUnder(site.root, [...segments.slice(0, -1), last + SIBLING[coding].ext]);
     if (sib.kind === 'file') {
       opened.push(sib);
       found.set(coding, sib);

@@ -5,6 +5,7 @@ import type { Config } from '../config';
 import type { CompressionCache } from './compress';
 import type { ReplyCache } from './reply-cache';
 import type { SiteFiles } from './site-files';
+import { siteRoot, type SiteRoot } from './files';
 
 /** The site options of the Config that the static handler reads. */
 export type SiteOptions = Pick<
@@ -27,6 +28,8 @@ export type SiteOptions = Pick<
 export interface Site {
   /** Real path of the release folder served (STATIC_DIR with its symlinks resolved). */
   rootReal: string;
+  /** The same folder with the identity it had when the Site was made (files.ts). */
+  root: SiteRoot;
   options: SiteOptions;
   compressed: CompressionCache;
   /** multipart/byteranges boundary, random per worker. */
@@ -41,5 +44,5 @@ export const SMALL_FILE_BYTES = 64 * 1024;
 
 /** The Site of the release folder `rootReal`, with its compiled site files. */
 export function createSite(rootReal: string, options: SiteOptions, compressed: CompressionCache, replies: ReplyCache, files: SiteFiles): Site {
-  return { rootReal, options, compressed, boundary: crypto.randomBytes(12).toString('hex'), replies, files };
+  return { rootReal, root: siteRoot(rootReal), options, compressed, boundary: crypto.randomBytes(12).toString('hex'), replies, files };
 }

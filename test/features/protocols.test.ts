@@ -292,6 +292,25 @@ describe('HTTP/2 framing', () => {
     expect(Date.parse(String(later.headers.date))).toBeGreaterThanOrEqual(Math.floor(asked / 1000) * 1000 + 1000);
     expect(later.body.toString()).toBe('b\n');
   });
+  it("maps a cached reply's fields for HTTP/2 once per second, charged to its cache entry", async () => {
+    const replies = server.pws.site.replies;
+    // Within one second of Date (tried again if the requests straddle one).
+    for (let attempt = 0; ; attempt++) {
+      await new Promise((resolve) => setTimeout(resolve, 1000 - (Date.now() % 1000) + 5));
+      const second = Math.floor(Date.now() / 1000);
+      await tlsRequest('http/1.1', server.port, { path: '/docs/a.txt' });
+      const before = replies.byteSize;
+      await tlsRequest('h2', server.port, { path: '/docs/a.txt' });
+      const mapped = replies.byteSize;
+      await tlsRequest('h2', server.port, { path: '/docs/a.txt' });
+      await tlsRequest('h2', server.port, { path: '/docs/a.txt', method: 'HEAD' });
+      const after = replies.byteSize;
+      if (Math.floor(Date.now() / 1000) !== second && attempt < 5) continue;
+      expect(mapped).toBeGreaterThan(before);
+      expect(after).toBe(mapped);
+      break;
+    }
+  });
   it('logs each protocol in the access log line', async () => {
     await tlsRequest('h2', server.port, { path: '/sub/?logged=h2' });
     await tlsRequest('http/1.1', server.port, { path: '/sub/?logged=h1' });

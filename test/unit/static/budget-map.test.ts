@@ -44,6 +44,23 @@ describe('BudgetMap', () => {
     expect(a.held).toBe(20);
   });
 
+  it('evicts the least recent others when a charge takes it past its budget, and the charged one last', () => {
+    const m = new BudgetMap<{ key: string; held: number }>(100, 10);
+    const [a, b, c] = [e('a', 30), e('b', 30), e('c', 30)];
+    for (const x of [a, b, c]) m.add(x);
+    m.charge(c, 25); // 115: a goes
+    expect([m.get('a'), m.get('b'), m.get('c')]).toEqual([undefined, b, c]);
+    expect(m.bytes).toBe(85);
+    m.charge(b, -10);
+    m.charge(b, 60); // 135: c goes, though more recent than b, since the charged entry goes last
+    expect(m.get('c')).toBeUndefined();
+    expect(m.get('b')).toBe(b);
+    expect(m.bytes).toBe(80);
+    m.charge(b, 30); // 110, and nothing else left: b itself goes
+    expect(m.count).toBe(0);
+    expect(m.bytes).toBe(0);
+  });
+
   it('keeps an evicted entry charged while it is retained, and lets it go on release', () => {
     const releases: Array<() => void> = [];
     // a and b are "being sent"; c is not.

@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
-import { openUnder } from '../../../src/static/files';
+import { openUnder, siteRoot, type SiteRoot } from '../../../src/static/files';
 import { tempDir } from '../../helpers/server';
 import { candidatePath, isHidden, isInside } from '../../../src/static/resolve';
 
@@ -46,6 +46,7 @@ describe('candidatePath', () => {
 describe('openUnder', () => {
   let base: string;
   let root: string;
+  let wall: SiteRoot;
   beforeAll(() => {
     base = fs.realpathSync(tempDir('pws-resolve-'));
     root = path.join(base, 'www');
@@ -63,11 +64,12 @@ describe('openUnder', () => {
     fs.symlinkSync(path.join(base, 'www-old'), path.join(root, 'sub', 'old'));
     fs.symlinkSync(path.join(root, 'a.txt'), path.join(root, 'sub', 'up.txt'));
     execFileSync('mkfifo', [path.join(root, 'fifo')]);
+    wall = siteRoot(root);
   });
   afterAll(() => fs.rmSync(base, { recursive: true, force: true }));
 
   it('opens a file inside the root', () => {
-    const o = openUnder(root, ['a.txt']);
+    const o = openUnder(wall, ['a.txt']);
     expect(o.kind).toBe('file');
     if (o.kind === 'file') {
       expect(o.size).toBe(1);
@@ -75,31 +77,55 @@ describe('openUnder', () => {
     }
   });
   it('follows a symlink that stays inside', () => {
-    const o = openUnder(root, ['in.txt']);
+    const o = openUnder(wall, ['in.txt']);
     expect(o.kind).toBe('file');
     if (o.kind === 'file') o.handle.close();
   });
   it('finds directories', () => {
-    expect(openUnder(root, ['sub'])).toMatchObject({ kind: 'directory' });
-    expect(openUnder(root, [])).toMatchObject({ kind: 'directory', realPath: root });
+    expect(openUnder(wall, ['sub'])).toMatchObject({ kind: 'directory' });
+    expect(openUnder(wall, [])).toMatchObject({ kind: 'directory', realPath: root });
   });
   it('opens a plain path without realpath(3), its own path being the real one', () => {
     const realpath = jest.spyOn(fs.realpathSync, 'native');
     try {
-      const o = openUnder(root, ['sub', 'deep.txt']);
+      const o = openUnder(wall, ['sub', 'deep.txt']);
       expect(o).toMatchObject({ kind: 'file', realPath: path.join(root, 'sub', 'deep.txt') });
       if (o.kind === 'file') o.handle.close();
-      expect(openUnder(root, ['sub'])).toEqual({ kind: 'directory', realPath: path.join(root, 'sub') });
+      expect(openUnder(wall, ['sub'])).toEqual({ kind: 'directory', realPath: path.join(root, 'sub') });
       expect(realpath).not.toHaveBeenCalled();
     } finally {
       realpath.mockRestore();
     }
   });
+  it.each([
+    ['the root folder', (live: string) => live],
+    ['a folder above the root', (live: string) => path.dirname(live)],
+  ])('refuses every path once %s is swapped for a symlink to another folder', (_name, swapped) => {
+    const top = fs.mkdtempSync(path.join(base, 'swap-'));
+    const live = path.join(top, 'releases', 'live');
+    const other = path.join(top, 'private');
+    for (const dir of [live, other]) {
+      fs.mkdirSync(path.join(dir, 'sub'), { recursive: true });
+      fs.writeFileSync(path.join(dir, 'index.html'), 'x');
+      fs.writeFileSync(path.join(dir, 'sub', 'key'), 'x');
+    }
+    fs.mkdirSync(path.join(other, 'live', 'sub'), { recursive: true });
+    fs.writeFileSync(path.join(other, 'live', 'index.html'), 'x');
+    fs.writeFileSync(path.join(other, 'live', 'sub', 'key'), 'x');
+    const r = siteRoot(live);
+    const before = openUnder(r, ['sub', 'key']);
+    expect(before.kind).toBe('file');
+    if (before.kind === 'file') before.handle.close();
+    const target = swapped(live);
+    fs.renameSync(target, `${target}-old`);
+    fs.symlinkSync(other, target);
+    for (const segments of [['index.html'], ['sub', 'key'], []]) expect(openUnder(r, segments)).toEqual({ kind: 'missing' });
+  });
   it('resolves a folder or a file that is a symlink inside the root to its real path', () => {
-    const viaFolder = openUnder(root, ['alias', 'deep.txt']);
+    const viaFolder = openUnder(wall, ['alias', 'deep.txt']);
     expect(viaFolder).toMatchObject({ kind: 'file', realPath: path.join(root, 'sub', 'deep.txt') });
     if (viaFolder.kind === 'file') viaFolder.handle.close();
-    const viaFile = openUnder(root, ['sub', 'up.txt']);
+    const viaFile = openUnder(wall, ['sub', 'up.txt']);
     expect(viaFile).toMatchObject({ kind: 'file', realPath: path.join(root, 'a.txt') });
     if (viaFile.kind === 'file') viaFile.handle.close();
   });
@@ -111,7 +137,7 @@ describe('openUnder', () => {
     ['segments that climb out (never made by the parser)', ['sub', '..', '..', 'secret.txt']],
     ['a segment holding a separator (never made by the parser)', ['sub/../../secret.txt']],
   ])('treats %s as missing', (_name, segments) => {
-    expect(openUnder(root, segments)).toEqual({ kind: 'missing' });
+    expect(openUnder(wall, segments)).toEqual({ kind: 'missing' });
   });
   it.each([
     ['a symlink to a file outside', ['out.txt']],
@@ -122,6 +148,6 @@ describe('openUnder', () => {
     ['a file used as a folder', ['a.txt', 'x']],
     ['a name too long for the file system', ['n'.repeat(300)]],
   ])('treats %s as missing', (_name, segments) => {
-    expect(openUnder(root, segments)).toEqual({ kind: 'missing' });
+    expect(openUnder(wall, segments)).toEqual({ kind: 'missing' });
   });
 });
