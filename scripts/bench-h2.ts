@@ -14,6 +14,7 @@ import { startNginx, which } from './nginx';
 import { selfSignedCert, sleep } from './measure';
 
 export const ASSETS = 40;
+const SAME_FIELDS = 'node:http2 (PWS fields)';
 
 interface H2Result {
   rps: number;
@@ -81,6 +82,8 @@ export async function benchH2(
     ]);
   }
   servers.push(['node:http2 (bare)', () => startPeer('bare-h2', dir, WORKERS, { BENCH_CERT: cert, BENCH_KEY: key })]);
+  // The same floor sending the fields PWS sends (ten, where the bare server sends four).
+  servers.push([SAME_FIELDS, () => startPeer('bare-h2', dir, WORKERS, { BENCH_CERT: cert, BENCH_KEY: key, BENCH_FIELDS: 'pws' })]);
   const workloads: H2Workload[] = [
     { name: 'HTTP/2 1 KB, h2load -c10 -m10', target: '≥ 1.0× nginx, or ≥ 0.95× bare node:http2', paths: ['/index.html'] },
     {
@@ -115,7 +118,7 @@ export async function benchH2(
     };
     const names = running.map(({ name }) => name);
     const lines = [
-      `| workload | ${names.map((n) => `${n} req/s`).join(' | ')} | PWS/nginx | PWS/bare node:http2 |${lts === null ? '' : ` ${lts.name}/nginx | ${lts.name}/bare node:http2 |`} target |`,
+      `| workload | ${names.map((n) => `${n} req/s`).join(' | ')} | PWS/nginx | PWS/bare node:http2 (PWS fields) |${lts === null ? '' : ` ${lts.name}/nginx | ${lts.name}/bare node:http2 (PWS fields) |`} target |`,
       `|---|${names.map(() => '---:').join('|')}|---:|---:|${lts === null ? '' : '---:|---:|'}---|`,
     ];
     for (const w of workloads) {
@@ -125,7 +128,8 @@ export async function benchH2(
       };
       const versus = (server: string): string => {
         const rps = value(server, w.name)?.rps ?? NaN;
-        return `${ratio(rps / (value('nginx', w.name)?.rps ?? NaN), 2)} | ${ratio(rps / (value('node:http2 (bare)', w.name)?.rps ?? NaN), 2)} |`;
+        const bare = (name: string): string => ratio(rps / (value(name, w.name)?.rps ?? NaN), 2);
+        return `${ratio(rps / (value('nginx', w.name)?.rps ?? NaN), 2)} | ${bare('node:http2 (bare)')} (${bare(SAME_FIELDS)}) |`;
       };
       lines.push(`| ${w.name} | ${names.map(cell).join(' | ')} | ${versus('pws')}${lts === null ? '' : ` ${versus(lts.name)}`} ${w.target} |`);
     }

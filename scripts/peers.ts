@@ -72,9 +72,34 @@ if (cluster.isPrimary) {
   // The HTTP/2 floor: node:http2 over TLS answering every stream with one prebuilt 1 KB page.
   const page = fs.readFileSync(path.join(dir, 'index.html'));
   const server = http2.createSecureServer({ cert: fs.readFileSync(process.env.BENCH_CERT ?? ''), key: fs.readFileSync(process.env.BENCH_KEY ?? '') });
+  // BENCH_FIELDS=pws: the same response fields PWS sends for the page (their HPACK and header-object
+  // costs are Node's too), Date made once a second as PWS makes it.
+  const st = fs.statSync(path.join(dir, 'index.html'));
+  const pwsFields = {
+    server: 'PWS/0.1.0',
+    'content-type': 'text/html; charset=utf-8',
+    'last-modified': new Date(Math.floor(st.mtimeMs / 1000) * 1000).toUTCString(),
+    etag: `"${page.length.toString(16)}-${Math.round(st.mtimeMs * 1000).toString(16)}"`,
+    'cache-control': 'no-cache',
+    'accept-ranges': 'bytes',
+    vary: 'Accept-Encoding',
+    'x-content-type-options': 'nosniff',
+  };
+  const same = process.env.BENCH_FIELDS === 'pws';
+  let second = -1;
+  let headers: http2.OutgoingHttpHeaders = {};
   server.on('stream', (stream) => {
     stream.on('error', () => undefined);
-    stream.respond({ ':status': 200, 'content-type': 'text/html', 'content-length': page.length });
+    if (!same) {
+      stream.respond({ ':status': 200, 'content-type': 'text/html', 'content-length': page.length });
+    } else {
+      const now = Math.floor(Date.now() / 1000);
+      if (now !== second) {
+        second = now;
+        headers = { ':status': 200, ...pwsFields, date: new Date(now * 1000).toUTCString(), 'content-length': page.length };
+      }
+      stream.respond(headers);
+    }
     stream.end(page);
   });
   server.listen(Number(port), '127.0.0.1');

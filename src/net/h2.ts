@@ -311,7 +311,7 @@ class H2Exchange implements StreamOut {
   bytes = 0;
   status = 0;
   drainWaiter: (() => void) | null = null;
-  readonly start = Date.now();
+  readonly start: number;
   readonly startHr = performance.now();
   /** The read buffers of a streamed file, or null. */
   chunks: StreamChunks | null = null;
@@ -319,13 +319,15 @@ class H2Exchange implements StreamOut {
   complete = false;
   /** Bytes the client had taken at the last sweep, and since when that has not changed. */
   sentAtSweep = -1;
-  progressAt = Date.now();
+  progressAt: number;
 
   constructor(
     readonly session: H2Session,
     readonly socket: ServerHttp2Stream,
     readonly req: H2Request,
-  ) {}
+  ) {
+    this.start = this.progressAt = Date.now();
+  }
 
   get closed(): boolean {
     return this.socket.destroyed || this.socket.closed;
@@ -388,7 +390,8 @@ function onStream(s: H2Session, stream: ServerHttp2Stream, headers: IncomingHttp
   s.open++;
   s.exchanges.add(x);
   (stream as ExchangeStream)[kExchange] = x;
-  stream.once('close', onStreamClose);
+  // 'close' comes once (`on` spares the wrapper `once` makes per stream).
+  stream.on('close', onStreamClose);
   // The lame duck: this stream is served, then the session closes, as HTTP/1.1 closes after a
   // response; so does the last stream MAX_REQUESTS_PER_CONNECTION allows.
   const limit = ctx.maxRequestsPerConnection;
