@@ -3,8 +3,7 @@
 // also records the worker's CPU time per request from /proc, which load on the machine moves far
 // less than throughput.
 
-import fs from 'node:fs';
-import { children, percentile, startPws } from './measure';
+import { children, cpuSeconds, percentile, startPws } from './measure';
 import { runWrk, type Workload } from './wrk';
 
 export interface Side {
@@ -17,14 +16,6 @@ export interface SideResult {
   rps: number[];
   /** CPU time of the worker (user + system) per request, µs, each round. */
   cpuUs: number[];
-}
-
-/** CPU seconds (user + system) process `pid` has used. */
-function cpuSeconds(pid: number): number {
-  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  // utime and stime, in clock ticks of 1/100 s (USER_HZ on Linux).
-  return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
 /** Runs `rounds` alternating rounds of `seconds` of `workload` against each side, after a 1 s warm-up. */

@@ -11,7 +11,7 @@ import path from 'node:path';
 import { fmt, ratio } from './bench-report';
 import { startPeer, startPws, WORKERS, type Server } from './bench-servers';
 import { startNginx, which } from './nginx';
-import { selfSignedCert, sleep } from './measure';
+import { children, cpuSeconds, selfSignedCert, sleep } from './measure';
 
 export const ASSETS = 40;
 const SAME_FIELDS = 'node:http2 (PWS fields)';
@@ -19,6 +19,8 @@ const SAME_FIELDS = 'node:http2 (PWS fields)';
 interface H2Result {
   rps: number;
   failed: number;
+  /** CPU time of the server's workers (user + system) per request answered, µs. */
+  cpuUs: number;
 }
 
 interface H2Workload {
@@ -36,13 +38,18 @@ export function prepareH2(dir: string): { cert: string; key: string } {
   return { cert, key };
 }
 
-function h2load(port: number, paths: string[], seconds: number): H2Result {
+/** One h2load run against `port`, with the CPU time the processes `workers` spent on it. */
+function h2load(port: number, paths: string[], seconds: number, workers: readonly number[]): H2Result {
   const urls = paths.map((p) => `https://127.0.0.1:${port}${p}`);
+  const cpu = (): number => workers.reduce((sum, pid) => sum + cpuSeconds(pid), 0);
+  const before = cpu();
   const r = spawnSync('h2load', ['-c10', '-m10', `-D${seconds}`, '--warm-up-time=0', ...urls], { encoding: 'utf8', maxBuffer: 16 * 1024 * 1024 });
+  const used = cpu() - before;
   const out = `${r.stdout}${r.stderr}`;
   const done = /finished in [\d.]+m?s, ([\d.]+) req\/s/.exec(out);
-  const failed = /requests: \d+ total, \d+ started, \d+ done, \d+ succeeded, (\d+) failed/.exec(out);
-  return { rps: done ? Number(done[1]) : 0, failed: failed ? Number(failed[1]) : -1 };
+  const counts = /requests: \d+ total, \d+ started, \d+ done, (\d+) succeeded, (\d+) failed/.exec(out);
+  const succeeded = counts ? Number(counts[1]) : 0;
+  return { rps: done ? Number(done[1]) : 0, failed: counts ? Number(counts[2]) : -1, cpuUs: succeeded > 0 ? (used * 1e6) / succeeded : NaN };
 }
 
 export function h2loadVersion(): string {
@@ -92,26 +99,37 @@ export async function benchH2(
       paths: Array.from({ length: ASSETS }, (_, i) => `/assets/a${i}.css`),
     },
   ];
-  const running: Array<{ name: string; server: Server }> = [];
+  const running: Array<{ name: string; server: Server; processes: number[] }> = [];
   try {
-    for (const [name, start] of servers) running.push({ name, server: await start() });
+    for (const [name, start] of servers) {
+      const server = await start();
+      // The primary (or nginx's master) and its workers: a round-robin primary accepts for them.
+      running.push({ name, server, processes: [server.pid, ...children(server.pid)] });
+    }
     const results = new Map<string, Map<string, H2Result[]>>(running.map(({ name }) => [name, new Map()]));
     for (const w of workloads) {
       log(w.name);
       for (let round = 0; round <= rounds; round++) {
-        for (const { name, server } of running) {
+        for (const { name, server, processes } of running) {
           // The bare server answers one page to everything: only the 1 KB row means anything.
           if (name.startsWith('node:http2') && w.paths.length > 1) continue;
           await sleep(300);
-          const r = h2load(server.port, w.paths, round === 0 ? 1 : seconds);
+          const r = h2load(server.port, w.paths, round === 0 ? 1 : seconds, processes);
           if (round === 0) continue;
           const per = results.get(name);
           per?.set(w.name, [...(per.get(w.name) ?? []), r]);
-          log(`  ${round}  ${name.padEnd(18)} ${fmt(r.rps).padStart(9)} req/s${r.failed !== 0 ? `  failed ${r.failed}` : ''}`);
+          log(
+            `  ${round}  ${name.padEnd(18)} ${fmt(r.rps).padStart(9)} req/s  ${fmt(r.cpuUs, 1).padStart(6)} µs CPU/req${r.failed !== 0 ? `  failed ${r.failed}` : ''}`,
+          );
         }
       }
     }
-    const median = (rs: H2Result[]): H2Result => [...rs].sort((a, b) => a.rps - b.rps)[Math.floor(rs.length / 2)] ?? { rps: NaN, failed: 0 };
+    const median = (rs: H2Result[]): H2Result => [...rs].sort((a, b) => a.rps - b.rps)[Math.floor(rs.length / 2)] ?? { rps: NaN, failed: 0, cpuUs: NaN };
+    /** The median of a workload's rounds of CPU per request: it moves far less than req/s with how h2load's ten connections fall on the workers. */
+    const cpuMedian = (name: string, w: string): number => {
+      const us = (results.get(name)?.get(w) ?? []).map((r) => r.cpuUs).sort((a, b) => a - b);
+      return us[Math.floor(us.length / 2)] ?? NaN;
+    };
     const value = (name: string, w: string): H2Result | undefined => {
       const rs = results.get(name)?.get(w);
       return rs === undefined || rs.length === 0 ? undefined : median(rs);
@@ -132,6 +150,19 @@ export async function benchH2(
         return `${ratio(rps / (value('nginx', w.name)?.rps ?? NaN), 2)} | ${bare('node:http2 (bare)')} (${bare(SAME_FIELDS)}) |`;
       };
       lines.push(`| ${w.name} | ${names.map(cell).join(' | ')} | ${versus('pws')}${lts === null ? '' : ` ${versus(lts.name)}`} ${w.target} |`);
+    }
+    lines.push(
+      '',
+      "CPU time per request, µs (user + system of the server's processes over each round, median round), and the floor's over PWS's (1.0×: as cheap as the floor):",
+      '',
+      `| workload | ${names.map((n) => `${n} µs`).join(' | ')} | floor (PWS fields)/PWS |${lts === null ? '' : ` floor (PWS fields)/${lts.name} |`}`,
+      `|---|${names.map(() => '---:').join('|')}|---:|${lts === null ? '' : '---:|'}`,
+    );
+    for (const w of workloads) {
+      const floor = (server: string): string => ratio(cpuMedian(SAME_FIELDS, w.name) / cpuMedian(server, w.name), 2);
+      lines.push(
+        `| ${w.name} | ${names.map((n) => fmt(cpuMedian(n, w.name), 1)).join(' | ')} | ${floor('pws')} |${lts === null ? '' : ` ${floor(lts.name)} |`}`,
+      );
     }
     return lines.join('\n');
   } finally {

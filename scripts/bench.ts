@@ -20,7 +20,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { children, IDLE_MEASUREMENTS, idleGrowth, REPO, sleep } from './measure';
+import { children, cpuSeconds, IDLE_MEASUREMENTS, idleGrowth, percentile, REPO, sleep } from './measure';
 import { fmt, ratio, svgChart } from './bench-report';
 import { benchH2, h2loadVersion } from './bench-h2';
 import { buildBaseline, etagOf, ltsNode, nodeVersion, startBenchNginx, startPeer, startPws, WORKERS, type Server } from './bench-servers';
@@ -99,19 +99,23 @@ async function main(): Promise<void> {
   // Syscalls per 1 KB keep-alive request (strace on the workers): the column that does not drift.
   const syscalls = new Map<string, number>();
 
-  const running: Array<{ name: string; server: Server; etag: string }> = [];
+  const running: Array<{ name: string; server: Server; etag: string; processes: number[] }> = [];
   for (const [name, start] of chosen) {
     const server = await start();
-    running.push({ name, server, etag: await etagOf(server.port) });
+    // The primary (or nginx's master) and its workers, whose CPU time each round is counted.
+    running.push({ name, server, etag: await etagOf(server.port), processes: [server.pid, ...children(server.pid)] });
     process.stdout.write(`${name}: port ${server.port}\n`);
   }
   const rounds = new Map<string, Map<string, Result[]>>(running.map(({ name }) => [name, new Map()]));
+  /** CPU µs per request of each server, per workload, every round. */
+  const cpuRounds = new Map<string, Map<string, number[]>>(running.map(({ name }) => [name, new Map()]));
+  const cpuOf = (processes: readonly number[]): number => processes.reduce((sum, pid) => sum + cpuSeconds(pid), 0);
   for (const w of workloads) {
     process.stdout.write(`${w.name}\n`);
     // Round 0 is a one-second warm-up, not recorded: caches filled (the 10,000-file workload
     // starts cold otherwise), code compiled, for every server alike.
     for (let round = 0; round <= ROUNDS; round++) {
-      for (const { name, server, etag } of running) {
+      for (const { name, server, etag, processes } of running) {
         // The bare node:net server answers one prebuilt page to everything: only the 1 KB rows mean anything.
         if (name.startsWith('node:net') && !w.name.startsWith('1 KB')) continue;
         const headers = [...(w.headers ?? []), ...(w.name.startsWith('304') ? [`If-None-Match: ${etag}`] : [])];
@@ -120,9 +124,13 @@ async function main(): Promise<void> {
           runWrk(server.port, w, headers, 1);
           continue;
         }
+        const cpuBefore = cpuOf(processes);
         const r = runWrk(server.port, w, headers, SECONDS);
+        const cpuUs = ((cpuOf(processes) - cpuBefore) * 1e6) / (r.rps * SECONDS);
         const perWorkload = rounds.get(name);
         perWorkload?.set(w.name, [...(perWorkload.get(w.name) ?? []), r]);
+        const cpuPer = cpuRounds.get(name);
+        cpuPer?.set(w.name, [...(cpuPer.get(w.name) ?? []), cpuUs]);
         process.stdout.write(
           `  ${round}  ${name.padEnd(16)} ${fmt(r.rps).padStart(9)} req/s  p99 ${fmt(r.p99, 2).padStart(7)} ms${r.errors ? `  errors ${r.errors}` : ''}\n`,
         );
@@ -217,6 +225,22 @@ async function main(): Promise<void> {
       `| p99 latency, 1 KB keep-alive | PWS ${fmt(p99('pws'), 2)} ms, nginx ${fmt(p99('nginx'), 2)} ms | ${fmt(p99('pws') / p99('nginx'), 2)}× nginx | ≤ 1.5× |`,
     );
 
+  // CPU per request: it moves with the machine far less than req/s (wrk and the workers share
+  // the cores, and whatever each takes, the others lack).
+  const cpuServers = servers.filter((s) => s.startsWith('pws') || s === 'nginx' || s.startsWith('node:net'));
+  const cpuMedian = (s: string, w: string): number => percentile(cpuRounds.get(s)?.get(w) ?? [], 50);
+  lines.push(
+    '',
+    `CPU time per request, µs (user + system of each server's processes over a round, median round), and nginx's and the bare server's over PWS's (1.0×: as cheap):`,
+    '',
+    `| workload | ${cpuServers.map((s) => `${s} µs`).join(' | ')} | nginx/PWS${ltsColumn ? ` · nginx/${ltsName}` : ''} | bare/PWS${ltsColumn ? ` · bare/${ltsName}` : ''} |`,
+    `|---|${cpuServers.map(() => '---:').join('|')}|---:|---:|`,
+  );
+  for (const w of workloads) {
+    const versus = (floor: string): string =>
+      ['pws', ...(ltsColumn && ltsName !== null ? [ltsName] : [])].map((s) => ratio(cpuMedian(floor, w.name) / cpuMedian(s, w.name), 2)).join(' · ');
+    lines.push(`| ${w.name} | ${cpuServers.map((s) => fmt(cpuMedian(s, w.name), 1)).join(' | ')} | ${versus('nginx')} | ${versus('node:net (bare)')} |`);
+  }
   const table = lines.join('\n');
   const extraTable = extra.length > 0 ? `\n| measure | value | ratio | target |\n|---|---|---|---|\n${extra.join('\n')}\n` : '';
   const h2Section =

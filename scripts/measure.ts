@@ -109,6 +109,19 @@ export function children(pid: number): number[] {
   return out;
 }
 
+/** CPU seconds (user + system) process `pid` has used; 0 once it is gone. */
+export function cpuSeconds(pid: number): number {
+  let stat: string;
+  try {
+    stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return 0;
+  }
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // utime and stime, in clock ticks of 1/100 s (USER_HZ on Linux).
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
 /** Memory of a process from /proc/<pid>/smaps_rollup, in bytes: Rss, Pss and Private_Dirty. */
 export function memory(pid: number): { rss: number; pss: number; privateDirty: number } {
   const text = fs.readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
