@@ -78,6 +78,8 @@ const opaque = (tag: string): string => (tag.startsWith('W/') ? tag.slice(2) : t
 
 /** Weak comparison (§8.8.3.2): the opaque tags match, whether or not either is weak. */
 function weakMatch(list: string, etag: string): boolean {
+  // What a client revalidating its copy sends: the one tag it was given, as it was given.
+  if (list === etag) return true;
   if (list.trim() === '*') return true;
   const tags = parseEtagList(list);
   if (tags === null) return false;
@@ -87,6 +89,7 @@ function weakMatch(list: string, etag: string): boolean {
 
 /** Strong comparison: both strong and identical. */
 function strongMatch(list: string, etag: string): boolean {
+  if (list === etag) return !etag.startsWith('W/');
   if (list.trim() === '*') return true;
   const tags = parseEtagList(list);
   if (tags === null) return false;

@@ -64,6 +64,18 @@ describe('evaluatePreconditions (§13.2.2 order)', () => {
   });
 });
 
+describe('evaluatePreconditions against a weak validator', () => {
+  const weak = { etag: 'W/"abc"', lastModified: T };
+  it('takes the same tag, sent back as given, as a match for If-None-Match (weak comparison)', () => {
+    expect(evaluatePreconditions(lookup({ 'if-none-match': 'W/"abc"' }), weak)).toBe(NOT_MODIFIED);
+    expect(evaluatePreconditions(lookup({ 'if-none-match': '"abc"' }), weak)).toBe(NOT_MODIFIED);
+  });
+  it('never takes it as a match for If-Match (strong comparison), even sent back as given', () => {
+    expect(evaluatePreconditions(lookup({ 'if-match': 'W/"abc"' }), weak)).toBe(PRECONDITION_FAILED);
+    expect(evaluatePreconditions(lookup({ 'if-match': '"abc"' }), weak)).toBe(PRECONDITION_FAILED);
+  });
+});
+
 describe('ifRangeAllows', () => {
   it.each<[string, string | undefined, boolean]>([
     ['absent', undefined, true],
