@@ -136,7 +136,7 @@ export async function benchH2(
     };
     const names = running.map(({ name }) => name);
     const lines = [
-      `| workload | ${names.map((n) => `${n} req/s`).join(' | ')} | PWS/nginx | PWS/bare node:http2 (PWS fields) |${lts === null ? '' : ` ${lts.name}/nginx | ${lts.name}/bare node:http2 (PWS fields) |`} target |`,
+      `| workload | ${names.map((n) => `${n} req/s`).join(' | ')} | PWS/nginx | PWS/bare node:http2 (in brackets: with PWS fields) |${lts === null ? '' : ` ${lts.name}/nginx | ${lts.name}/bare node:http2 (in brackets: with PWS fields) |`} target |`,
       `|---|${names.map(() => '---:').join('|')}|---:|---:|${lts === null ? '' : '---:|---:|'}---|`,
     ];
     for (const w of workloads) {

@@ -27,7 +27,7 @@ export function svgChart(rows: Array<{ workload: string; values: Array<[string, 
   }
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${y + 10}" font-family="sans-serif">
 <rect width="100%" height="100%" fill="white"/>
-<text x="10" y="22" font-size="15" font-weight="bold">PWS benchmark: requests/s (MB/s for the 10 MiB file), higher is better</text>
+<text x="10" y="22" font-size="15" font-weight="bold">PWS benchmark: requests/s (MiB/s for the 10 MiB file), higher is better</text>
 ${parts.join('\n')}
 </svg>
 `;

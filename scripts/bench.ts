@@ -74,7 +74,7 @@ async function main(): Promise<void> {
       connections: 50,
     },
     { name: '100 KB, keep-alive, 50 conns', target: '≥ 1.0× nginx', path: '/100k.bin', connections: 50 },
-    { name: '10 MiB, 10 conns (MB/s)', target: '≥ 0.9× nginx', path: '/10m.bin', connections: 10, throughput: true },
+    { name: '10 MiB, 10 conns (MiB/s)', target: '≥ 0.9× nginx', path: '/10m.bin', connections: 10, throughput: true },
     { name: '1 KB, Connection: close', target: '≥ 0.7× nginx on the LTS', path: '/index.html', connections: 50, headers: ['Connection: close'] },
     { name: '304 revalidation', target: '≥ 1.0× nginx', path: '/index.html', connections: 50 },
     { name: '1 KB, 1,000 conns', target: '≥ 0.95× nginx (≥ 0.97× bare node:net where it is below nginx), no errors', path: '/index.html', connections: 1000 },
@@ -195,7 +195,7 @@ async function main(): Promise<void> {
     const cell = (s: string): string => {
       const r = results.get(s)?.get(w.name);
       if (!r) return '—';
-      const main = w.throughput ? `${fmt(r.bytesPerSec / 1024 ** 2)} MB/s` : fmt(r.rps);
+      const main = w.throughput ? `${fmt(r.bytesPerSec / 1024 ** 2)} MiB/s` : fmt(r.rps);
       return `${main} (${fmt(r.p99, 2)})${r.errors ? ` ⚠ ${r.errors} errors` : ''}`;
     };
     const value = (s: string): number => {

@@ -73,6 +73,11 @@ export class BudgetMap<V extends Charged> {
     if (this.entries.get(value.key) !== value) return;
     this.charged += delta;
     if (this.charged <= this.maxBytes) return;
+    // An entry that alone is over the budget goes, and nothing else for it.
+    if (value.held > this.maxBytes) {
+      this.remove(value);
+      return;
+    }
     for (const e of this.entries.values()) {
       if (this.charged <= this.maxBytes) return;
       if (e !== value) this.remove(e);

@@ -90,8 +90,22 @@ export interface SiteRoot {
 
 /** The SiteRoot of `real`, a path with every symlink resolved. */
 export function siteRoot(real: string): SiteRoot {
-  const st = fs.statSync(real);
+  const st = fs.lstatSync(real);
   return { real, dev: st.dev, ino: st.ino };
+}
+
+/**
+ * Whether `root.real` still names the folder it named (lstat: a symlink put in its place is not
+ * it, even to the same folder). A folder replaced in place, or renamed and linked, is not.
+ */
+export function sameRoot(root: SiteRoot): boolean {
+  let st: fs.Stats | undefined;
+  try {
+    st = fs.lstatSync(root.real, { throwIfNoEntry: false });
+  } catch {
+    return false;
+  }
+  return st !== undefined && st.ino === root.ino && st.dev === root.dev;
 }
 
 /**
@@ -112,7 +126,7 @@ function plainSegment(s: string): boolean {
 
 /**
  * The common case, in few system calls: the root is still the folder it was, and no component
- * below it is a symlink. One stat of the root, one lstat per folder on the way down, then the last
+ * below it is a symlink. One lstat of the root, one lstat per folder on the way down, then the last
  * component opened with O_NOFOLLOW and fstat'ed: the candidate path is then the real one, inside
  * the root. (realpath(3) costs a stat or readlink per component of the whole path.) Returns null
  * where a symlink is met, the root changed or a segment is not plain: openResolved decides then. A
@@ -121,13 +135,8 @@ function plainSegment(s: string): boolean {
  */
 function openPlain(root: SiteRoot, candidate: string, segments: readonly string[]): Opened | null {
   for (const s of segments) if (!plainSegment(s)) return null;
+  if (!sameRoot(root)) return null;
   let st: fs.Stats | undefined;
-  try {
-    st = fs.statSync(root.real, { throwIfNoEntry: false });
-  } catch {
-    return null;
-  }
-  if (st === undefined || st.ino !== root.ino || st.dev !== root.dev) return null;
   let folder = root.real;
   // From the top: a symlinked folder near the root is met before any lstat below it.
   for (let i = 0; i < segments.length - 1; i++) {

@@ -1,6 +1,7 @@
 // Atomic content deploys: STATIC_DIR may be a symlink that a deploy swaps to a new release folder
 // (`current → releases/42`). Its real path is looked at again at most every CACHE_VALIDATE_MS;
-// when it changed, a new Site is made for the new folder, with a reply cache of its own, and
+// when it changed, or still names the same path but another folder (one replaced in place), a
+// new Site is made for the new folder, with a reply cache of its own, and
 // requests from then on are served from it. A request keeps the Site it started with, so one
 // response never mixes two releases (its file, index, fallback, error page), and the root wall
 // is the new folder's.
@@ -8,6 +9,7 @@
 import fs from 'node:fs';
 import type { Handler } from '../contract/request';
 import { log } from '../log';
+import { sameRoot } from './files';
 import type { Site } from './site';
 
 export interface Release {
@@ -41,7 +43,9 @@ export function followReleases(staticDir: string, validateMs: number, open: (roo
       lastError = why;
       return;
     }
-    if (real === release.site.rootReal) {
+    // The same path can name another folder: one replaced in place (`rm -rf www && mv new www`).
+    const inPlace = real === release.site.rootReal;
+    if (inPlace && sameRoot(release.site.root)) {
       lastError = '';
       return;
     }
@@ -66,7 +70,7 @@ export function followReleases(staticDir: string, validateMs: number, open: (roo
       return;
     }
     lastError = '';
-    log.info(`STATIC_DIR ${staticDir} now points to ${real}: serving it`);
+    log.info(inPlace ? `STATIC_DIR ${staticDir}: ${real} was replaced; serving the new folder` : `STATIC_DIR ${staticDir} now points to ${real}: serving it`);
   };
   return {
     handle: (req) => {

@@ -61,6 +61,18 @@ describe('BudgetMap', () => {
     expect(m.bytes).toBe(0);
   });
 
+  it('lets an entry that a charge makes larger than the whole budget go alone', () => {
+    const m = new BudgetMap<{ key: string; held: number }>(1000, 10);
+    const small = [1, 2, 3, 4, 5].map((i) => e(`s${i}`, 100));
+    for (const x of small) m.add(x);
+    const big = e('big', 400);
+    m.add(big);
+    m.charge(big, 700);
+    expect(m.get('big')).toBeUndefined();
+    expect(m.count).toBe(5);
+    expect(m.bytes).toBe(500);
+  });
+
   it('keeps an evicted entry charged while it is retained, and lets it go on release', () => {
     const releases: Array<() => void> = [];
     // a and b are "being sent"; c is not.

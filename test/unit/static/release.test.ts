@@ -6,6 +6,7 @@ import { describe, expect, it, jest } from '@jest/globals';
 import type { Reply } from '../../../src/contract/reply';
 import type { Request } from '../../../src/contract/request';
 import { log } from '../../../src/log';
+import { siteRoot } from '../../../src/static/files';
 import { followReleases, type Release } from '../../../src/static/release';
 import type { Site } from '../../../src/static/site';
 import { tempDir } from '../../helpers/server';
@@ -17,7 +18,7 @@ function follow(link: string, validateMs: number, clock: { t: number }): { handl
   const opened: string[] = [];
   const open = (rootReal: string): Release => {
     opened.push(rootReal);
-    return { site: { rootReal } as Site, handle: () => ({ status: 200, headers: {}, body: Buffer.from(rootReal) }) };
+    return { site: { rootReal, root: siteRoot(rootReal) } as Site, handle: () => ({ status: 200, headers: {}, body: Buffer.from(rootReal) }) };
   };
   const releases = followReleases(link, validateMs, open, () => clock.t);
   return { handle: (r) => ((releases.handle(r) as Reply).body as Buffer).toString(), opened };
@@ -66,13 +67,34 @@ describe('followReleases', () => {
     expect(r.opened).toEqual([one]);
   });
 
+  it('makes a new release when the folder is replaced in place under the same path', () => {
+    const base = fs.realpathSync(tempDir('pws-rel-'));
+    const www = path.join(base, 'www');
+    fs.mkdirSync(www);
+    const clock = { t: 0 };
+    jest.spyOn(log, 'info').mockImplementation(() => undefined);
+    const r = follow(www, 0, clock);
+    clock.t += 10;
+    expect(r.handle(REQUEST)).toBe(www);
+    expect(r.opened).toEqual([www]);
+    fs.renameSync(www, `${www}-old`);
+    fs.mkdirSync(www);
+    clock.t += 10;
+    expect(r.handle(REQUEST)).toBe(www);
+    expect(r.opened).toEqual([www, www]);
+    clock.t += 10;
+    r.handle(REQUEST);
+    expect(r.opened).toEqual([www, www]);
+    jest.restoreAllMocks();
+  });
+
   it('keeps the release it has when the new folder cannot be opened', () => {
     const { link, one, two } = twoReleases();
     const clock = { t: 0 };
     const warn = jest.spyOn(log, 'warn').mockImplementation(() => undefined);
     const releases = followReleases(link, 0, (rootReal) => {
       if (rootReal === two) throw new Error('unreadable');
-      return { site: { rootReal } as Site, handle: () => ({ status: 200, headers: {}, body: Buffer.from(rootReal) }) };
+      return { site: { rootReal, root: siteRoot(rootReal) } as Site, handle: () => ({ status: 200, headers: {}, body: Buffer.from(rootReal) }) };
     }, () => clock.t);
     repoint(link, two);
     clock.t = 1;

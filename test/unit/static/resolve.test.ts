@@ -121,6 +121,17 @@ describe('openUnder', () => {
     fs.symlinkSync(other, target);
     for (const segments of [['index.html'], ['sub', 'key'], []]) expect(openUnder(r, segments)).toEqual({ kind: 'missing' });
   });
+  it('refuses every path once the root folder is moved away and a symlink to it put in its place', () => {
+    const top = fs.mkdtempSync(path.join(base, 'moved-'));
+    const live = path.join(top, 'live');
+    fs.mkdirSync(path.join(live, 'sub'), { recursive: true });
+    fs.writeFileSync(path.join(live, 'sub', 'key'), 'x');
+    const r = siteRoot(live);
+    fs.mkdirSync(path.join(top, 'elsewhere'));
+    fs.renameSync(live, path.join(top, 'elsewhere', 'live'));
+    fs.symlinkSync(path.join(top, 'elsewhere', 'live'), live);
+    for (const segments of [['sub', 'key'], []]) expect(openUnder(r, segments)).toEqual({ kind: 'missing' });
+  });
   it('resolves a folder or a file that is a symlink inside the root to its real path', () => {
     const viaFolder = openUnder(wall, ['alias', 'deep.txt']);
     expect(viaFolder).toMatchObject({ kind: 'file', realPath: path.join(root, 'sub', 'deep.txt') });
