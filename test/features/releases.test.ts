@@ -150,3 +150,27 @@ describe('a symlinked STATIC_DIR swapped to a new release', () => {
     );
   });
 });
+
+describe('a STATIC_DIR folder replaced in place under the same path', () => {
+  it('is served as a new release: its own _redirects, no answer from the old folder', async () => {
+    const base = tempDir('pws-in-place-');
+    const www = path.join(base, 'www');
+    const write = (files: Record<string, string>): void => {
+      fs.mkdirSync(www);
+      for (const [file, body] of Object.entries(files)) fs.writeFileSync(path.join(www, file), body);
+    };
+    write({ 'a.txt': 'A1', 'only-old.txt': 'old', _redirects: '/old /a.txt 302\n' });
+    server = await startInProcess({ staticDir: www, env: { CACHE_VALIDATE_MS: '0' } });
+    for (let i = 0; i < 2; i++) {
+      expect((await get(server.port, '/old')).headers.location).toBe('/a.txt');
+      expect((await get(server.port, '/only-old.txt')).status).toBe(200);
+    }
+    // `rm -rf www && mv new www`, as a deploy without symlinks does.
+    fs.renameSync(www, path.join(base, 'www-gone'));
+    write({ 'a.txt': 'A2', _redirects: '/old /b.txt 302\n' });
+    expect((await get(server.port, '/old')).headers.location).toBe('/b.txt');
+    expect((await get(server.port, '/a.txt')).body.toString()).toBe('A2');
+    expect((await get(server.port, '/only-old.txt')).status).toBe(404);
+    expect(logged).toContainEqual(expect.stringMatching(/^info STATIC_DIR .*www: .*www was replaced; serving the new folder$/));
+  });
+});
