@@ -50,10 +50,7 @@ export class BudgetMap<V extends Charged> {
     if (old !== undefined) this.remove(old);
     this.entries.set(value.key, value);
     this.charged += value.held;
-    for (const e of this.entries.values()) {
-      if (this.charged <= this.maxBytes && this.entries.size <= this.maxEntries) break;
-      this.remove(e);
-    }
+    this.evict(value);
     return this.entries.get(value.key) === value;
   }
 
@@ -72,16 +69,18 @@ export class BudgetMap<V extends Charged> {
     value.held += delta;
     if (this.entries.get(value.key) !== value) return;
     this.charged += delta;
-    if (this.charged <= this.maxBytes) return;
     // An entry that alone is over the budget goes, and nothing else for it.
-    if (value.held > this.maxBytes) {
-      this.remove(value);
-      return;
-    }
+    if (value.held > this.maxBytes) this.remove(value);
+    else this.evict(value);
+  }
+
+  /** Evicts from the least recent, `last` last, until the bytes and the count are within bounds. */
+  private evict(last: V): void {
+    const within = (): boolean => this.charged <= this.maxBytes && this.entries.size <= this.maxEntries;
     for (const e of this.entries.values()) {
-      if (this.charged <= this.maxBytes) return;
-      if (e !== value) this.remove(e);
+      if (within()) return;
+      if (e !== last) this.remove(e);
     }
-    if (this.charged > this.maxBytes) this.remove(value);
+    if (!within()) this.remove(last);
   }
 }

@@ -136,11 +136,11 @@ function plainSegment(s: string): boolean {
 function openPlain(root: SiteRoot, candidate: string, segments: readonly string[]): Opened | null {
   for (const s of segments) if (!plainSegment(s)) return null;
   if (!sameRoot(root)) return null;
-  let st: fs.Stats | undefined;
   let folder = root.real;
   // From the top: a symlinked folder near the root is met before any lstat below it.
   for (let i = 0; i < segments.length - 1; i++) {
     folder = path.join(folder, segments[i] as string);
+    let st: fs.Stats | undefined;
     try {
       st = fs.lstatSync(folder, { throwIfNoEntry: false });
     } catch (err) {

@@ -39,12 +39,12 @@ export function followReleases(staticDir: string, validateMs: number, open: (roo
     } catch (err) {
       // Mid-swap or removed: keep serving the release we have, and say so once per cause.
       const why = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
-      if (why !== lastError) log.warn(`STATIC_DIR ${staticDir} cannot be resolved (${why}); still serving ${release.site.rootReal}`);
+      if (why !== lastError) log.warn(`STATIC_DIR ${staticDir} cannot be resolved (${why}); still serving ${release.site.root.real}`);
       lastError = why;
       return;
     }
     // The same path can name another folder: one replaced in place (`rm -rf www && mv new www`).
-    const inPlace = real === release.site.rootReal;
+    const inPlace = real === release.site.root.real;
     if (inPlace && sameRoot(release.site.root)) {
       lastError = '';
       return;
@@ -65,7 +65,7 @@ export function followReleases(staticDir: string, validateMs: number, open: (roo
       }
     }
     if (why !== null) {
-      if (`${real}:${why}` !== lastError) log.warn(`STATIC_DIR ${staticDir} now points to ${real}, which cannot be served (${why}); still serving ${release.site.rootReal}`);
+      if (`${real}:${why}` !== lastError) log.warn(`STATIC_DIR ${staticDir} now points to ${real}, which cannot be served (${why}); still serving ${release.site.root.real}`);
       lastError = `${real}:${why}`;
       return;
     }

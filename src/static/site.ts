@@ -26,9 +26,10 @@ export type SiteOptions = Pick<
 >;
 
 export interface Site {
-  /** Real path of the release folder served (STATIC_DIR with its symlinks resolved). */
-  rootReal: string;
-  /** The same folder with the identity it had when the Site was made (files.ts). */
+  /**
+   * The release folder served: its real path (STATIC_DIR with its symlinks resolved), and the
+   * identity it had when the Site was made (files.ts).
+   */
   root: SiteRoot;
   options: SiteOptions;
   compressed: CompressionCache;
@@ -44,5 +45,5 @@ export const SMALL_FILE_BYTES = 64 * 1024;
 
 /** The Site of the release folder `rootReal`, with its compiled site files. */
 export function createSite(rootReal: string, options: SiteOptions, compressed: CompressionCache, replies: ReplyCache, files: SiteFiles): Site {
-  return { rootReal, root: siteRoot(rootReal), options, compressed, boundary: crypto.randomBytes(12).toString('hex'), replies, files };
+  return { root: siteRoot(rootReal), options, compressed, boundary: crypto.randomBytes(12).toString('hex'), replies, files };
 }

@@ -67,7 +67,7 @@ describe('a symlinked STATIC_DIR swapped to a new release', () => {
     expect(gone.status).toBe(404);
     expect(gone.body.toString()).toBe('missing in two');
     const two = fs.realpathSync(path.join(base, 'releases', '2'));
-    expect(s.pws.site.rootReal).toBe(two);
+    expect(s.pws.site.root.real).toBe(two);
     expect(logged).toEqual([`info STATIC_DIR ${current} now points to ${two}: serving it`]);
   });
 

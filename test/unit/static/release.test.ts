@@ -18,7 +18,7 @@ function follow(link: string, validateMs: number, clock: { t: number }): { handl
   const opened: string[] = [];
   const open = (rootReal: string): Release => {
     opened.push(rootReal);
-    return { site: { rootReal, root: siteRoot(rootReal) } as Site, handle: () => ({ status: 200, headers: {}, body: Buffer.from(rootReal) }) };
+    return { site: { root: siteRoot(rootReal) } as Site, handle: () => ({ status: 200, headers: {}, body: Buffer.from(rootReal) }) };
   };
   const releases = followReleases(link, validateMs, open, () => clock.t);
   return { handle: (r) => ((releases.handle(r) as Reply).body as Buffer).toString(), opened };
@@ -94,7 +94,7 @@ describe('followReleases', () => {
     const warn = jest.spyOn(log, 'warn').mockImplementation(() => undefined);
     const releases = followReleases(link, 0, (rootReal) => {
       if (rootReal === two) throw new Error('unreadable');
-      return { site: { rootReal, root: siteRoot(rootReal) } as Site, handle: () => ({ status: 200, headers: {}, body: Buffer.from(rootReal) }) };
+      return { site: { root: siteRoot(rootReal) } as Site, handle: () => ({ status: 200, headers: {}, body: Buffer.from(rootReal) }) };
     }, () => clock.t);
     repoint(link, two);
     clock.t = 1;
