@@ -11,7 +11,7 @@ import path from 'node:path';
 import { fmt, ratio } from './bench-report';
 import { startPeer, startPws, WORKERS, type Server } from './bench-servers';
 import { startNginx, which } from './nginx';
-import { children, cpuSeconds, selfSignedCert, sleep } from './measure';
+import { children, cpuSecondsOf, percentile, selfSignedCert, sleep } from './measure';
 
 export const ASSETS = 40;
 const SAME_FIELDS = 'node:http2 (PWS fields)';
@@ -41,10 +41,9 @@ export function prepareH2(dir: string): { cert: string; key: string } {
 /** One h2load run against `port`, with the CPU time the processes `workers` spent on it. */
 function h2load(port: number, paths: string[], seconds: number, workers: readonly number[]): H2Result {
   const urls = paths.map((p) => `https://127.0.0.1:${port}${p}`);
-  const cpu = (): number => workers.reduce((sum, pid) => sum + cpuSeconds(pid), 0);
-  const before = cpu();
+  const before = cpuSecondsOf(workers);
   const r = spawnSync('h2load', ['-c10', '-m10', `-D${seconds}`, '--warm-up-time=0', ...urls], { encoding: 'utf8', maxBuffer: 16 * 1024 * 1024 });
-  const used = cpu() - before;
+  const used = cpuSecondsOf(workers) - before;
   const out = `${r.stdout}${r.stderr}`;
   const done = /finished in [\d.]+m?s, ([\d.]+) req\/s/.exec(out);
   const counts = /requests: \d+ total, \d+ started, \d+ done, (\d+) succeeded, (\d+) failed/.exec(out);
@@ -125,11 +124,12 @@ export async function benchH2(
       }
     }
     const median = (rs: H2Result[]): H2Result => [...rs].sort((a, b) => a.rps - b.rps)[Math.floor(rs.length / 2)] ?? { rps: NaN, failed: 0, cpuUs: NaN };
-    /** The median of a workload's rounds of CPU per request: it moves far less than req/s with how h2load's ten connections fall on the workers. */
-    const cpuMedian = (name: string, w: string): number => {
-      const us = (results.get(name)?.get(w) ?? []).map((r) => r.cpuUs).sort((a, b) => a - b);
-      return us[Math.floor(us.length / 2)] ?? NaN;
-    };
+    /** The median of a workload's rounds of CPU per request: unlike req/s, it does not depend on how h2load's ten connections fall on the workers. */
+    const cpuMedian = (name: string, w: string): number =>
+      percentile(
+        (results.get(name)?.get(w) ?? []).map((r) => r.cpuUs),
+        50,
+      );
     const value = (name: string, w: string): H2Result | undefined => {
       const rs = results.get(name)?.get(w);
       return rs === undefined || rs.length === 0 ? undefined : median(rs);

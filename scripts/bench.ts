@@ -20,7 +20,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { children, cpuSeconds, IDLE_MEASUREMENTS, idleGrowth, percentile, REPO, sleep } from './measure';
+import { children, cpuSecondsOf, IDLE_MEASUREMENTS, idleGrowth, percentile, REPO, sleep } from './measure';
 import { fmt, ratio, svgChart } from './bench-report';
 import { benchH2, h2loadVersion } from './bench-h2';
 import { buildBaseline, etagOf, ltsNode, nodeVersion, startBenchNginx, startPeer, startPws, WORKERS, type Server } from './bench-servers';
@@ -109,7 +109,6 @@ async function main(): Promise<void> {
   const rounds = new Map<string, Map<string, Result[]>>(running.map(({ name }) => [name, new Map()]));
   /** CPU µs per request of each server, per workload, every round. */
   const cpuRounds = new Map<string, Map<string, number[]>>(running.map(({ name }) => [name, new Map()]));
-  const cpuOf = (processes: readonly number[]): number => processes.reduce((sum, pid) => sum + cpuSeconds(pid), 0);
   for (const w of workloads) {
     process.stdout.write(`${w.name}\n`);
     // Round 0 is a one-second warm-up, not recorded: caches filled (the 10,000-file workload
@@ -124,9 +123,9 @@ async function main(): Promise<void> {
           runWrk(server.port, w, headers, 1);
           continue;
         }
-        const cpuBefore = cpuOf(processes);
+        const cpuBefore = cpuSecondsOf(processes);
         const r = runWrk(server.port, w, headers, SECONDS);
-        const cpuUs = ((cpuOf(processes) - cpuBefore) * 1e6) / (r.rps * SECONDS);
+        const cpuUs = ((cpuSecondsOf(processes) - cpuBefore) * 1e6) / (r.rps * SECONDS);
         const perWorkload = rounds.get(name);
         perWorkload?.set(w.name, [...(perWorkload.get(w.name) ?? []), r]);
         const cpuPer = cpuRounds.get(name);

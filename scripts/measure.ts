@@ -122,6 +122,11 @@ export function cpuSeconds(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
+/** CPU seconds the processes `pids` have used, together. */
+export function cpuSecondsOf(pids: readonly number[]): number {
+  return pids.reduce((sum, pid) => sum + cpuSeconds(pid), 0);
+}
+
 /** Memory of a process from /proc/<pid>/smaps_rollup, in bytes: Rss, Pss and Private_Dirty. */
 export function memory(pid: number): { rss: number; pss: number; privateDirty: number } {
   const text = fs.readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');

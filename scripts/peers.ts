@@ -12,6 +12,9 @@ import net from 'node:net';
 import path from 'node:path';
 import serveStatic from 'serve-static';
 import sirv from 'sirv';
+import { httpDate } from '../src/http/date';
+import { etagFor, lastModifiedFor } from '../src/static/validators';
+import { REPO } from './measure';
 
 type Listener = (req: http.IncomingMessage, res: http.ServerResponse) => void;
 
@@ -76,10 +79,11 @@ if (cluster.isPrimary) {
   // costs are Node's too), Date made once a second as PWS makes it.
   const st = fs.statSync(path.join(dir, 'index.html'));
   const pwsFields = {
-    server: 'PWS/0.1.0',
+    // As PWS sends it (src/version.ts reads the same file, from dist/).
+    server: `PWS/${(JSON.parse(fs.readFileSync(path.join(REPO, 'package.json'), 'utf8')) as { version: string }).version}`,
     'content-type': 'text/html; charset=utf-8',
-    'last-modified': new Date(Math.floor(st.mtimeMs / 1000) * 1000).toUTCString(),
-    etag: `"${page.length.toString(16)}-${Math.round(st.mtimeMs * 1000).toString(16)}"`,
+    'last-modified': lastModifiedFor(st.mtimeMs),
+    etag: etagFor(page.length, st.mtimeMs),
     'cache-control': 'no-cache',
     'accept-ranges': 'bytes',
     vary: 'Accept-Encoding',
@@ -96,7 +100,7 @@ if (cluster.isPrimary) {
       const now = Math.floor(Date.now() / 1000);
       if (now !== second) {
         second = now;
-        headers = { ':status': 200, ...pwsFields, date: new Date(now * 1000).toUTCString(), 'content-length': page.length };
+        headers = { ':status': 200, ...pwsFields, date: httpDate(), 'content-length': page.length };
       }
       stream.respond(headers);
     }
